@@ -1,0 +1,44 @@
+"""legato: Prefect 3's API for workflows, at microseconds per task.
+
+>>> from legato import flow, task
+>>> @task
+... def double(x: int) -> int:
+...     return 2 * x
+>>> @flow
+... def pipeline(n: int = 3) -> list[int]:
+...     return double.map(range(n)).result()
+
+Importing legato is cheap: the store, the settings and pydantic load on the
+first run; the server, the CLI and SQLAlchemy never load here.
+"""
+
+from legato.annotations import allow_failure, quote, unmapped
+from legato.engine.context import get_run_context, tags
+from legato.flows import Flow, flow
+from legato.futures import PrefectFuture, as_completed, wait
+from legato.logging import get_run_logger
+from legato.states import State
+from legato.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+from legato.tasks import Task, task
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Flow",
+    "PrefectFuture",
+    "ProcessPoolTaskRunner",
+    "State",
+    "Task",
+    "ThreadPoolTaskRunner",
+    "__version__",
+    "allow_failure",
+    "as_completed",
+    "flow",
+    "get_run_context",
+    "get_run_logger",
+    "quote",
+    "tags",
+    "task",
+    "unmapped",
+    "wait",
+]

@@ -1,0 +1,56 @@
+"""Entry point from ``Flow`` into the engine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from legato.engine.flow_engine import (
+    FlowRunEngine,
+    run_flow_async,
+    run_flow_async_generator,
+    run_flow_generator,
+    run_flow_sync,
+)
+from legato.engine.names import generate_run_name
+from legato.exceptions import ParameterError
+from legato.states import State
+
+if TYPE_CHECKING:
+    from legato.flows import Flow
+
+_SYNC, _ASYNC, _GENERATOR, _ASYNC_GENERATOR = range(4)
+
+
+def call_flow(flow: Flow[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool) -> Any:
+    """Run ``flow`` (a coroutine for async flows); its value or its State."""
+    parameters = flow.binder.bind(args, kwargs)
+    engine = FlowRunEngine(flow, parameters)
+    try:
+        if flow.should_validate_parameters:
+            engine.flow_run.parameters = flow.validator.validate(parameters)
+        engine.begin()
+    except ParameterError as exc:
+        if not engine.flow_run.name:
+            engine.flow_run.name = generate_run_name()
+        engine.fail_before_start(exc)
+        if return_state:
+            return engine.flow_run.state
+        raise
+    kind = flow._kind
+    if kind == _ASYNC:
+        return _await_flow(engine, return_state)
+    if kind == _GENERATOR:
+        return run_flow_generator(engine)
+    if kind == _ASYNC_GENERATOR:
+        return run_flow_async_generator(engine)
+    state = run_flow_sync(engine)
+    return state if return_state else _value(state)
+
+
+async def _await_flow(engine: FlowRunEngine, return_state: bool) -> Any:
+    state = await run_flow_async(engine)
+    return state if return_state else _value(state)
+
+
+def _value(state: State) -> Any:
+    return state.result()

@@ -1,0 +1,329 @@
+"""The recorder: keeps run changes in memory and writes them in batches.
+
+The hot path only appends to in-memory containers under a short lock. A daemon
+thread writes one batch per ``flush_interval_seconds`` (or sooner when a batch
+fills up); the engine calls ``flush()`` before a flow run reports its final
+state, and an ``atexit`` hook flushes whatever is left. A batch that fails to
+write is kept and tried again, so nothing recorded is dropped silently.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import datetime
+import json
+import logging
+import os
+import threading
+import uuid
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from legato.engine.ids import new_id_str
+from legato.storage.records import LogRow, RecordBatch, StateRow
+
+if TYPE_CHECKING:
+    from legato.client.base import Client
+    from legato.engine.runs import FlowRun, TaskRun
+    from legato.states import State
+
+logger = logging.getLogger(__name__)
+
+# A pending state: (state, flow run, task run) with one of the runs set.
+_PendingState = tuple["State", "FlowRun | None", "TaskRun | None"]
+
+
+class Recorder:
+    """Collects run changes and writes them to a client in batches."""
+
+    def __init__(self, client: Client, flush_interval_seconds: float, max_batch_size: int) -> None:
+        self._client = client
+        self._interval = flush_interval_seconds
+        self._max_batch = max_batch_size
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        self._known_flows: set[uuid.UUID] = set()
+        self._reset_pending()
+        self._failed_batch: RecordBatch | None = None
+
+    def _reset_pending(self) -> None:
+        self._flows: list[tuple[str, str]] = []
+        self._flow_runs: dict[uuid.UUID, FlowRun] = {}
+        self._task_runs: dict[uuid.UUID, TaskRun] = {}
+        self._states: list[_PendingState] = []
+        self._raw_states: list[StateRow] = []
+        self._logs: list[LogRow] = []
+
+    @property
+    def client(self) -> Client:
+        return self._client
+
+    # -- hot path -----------------------------------------------------------
+    def flow_state(self, flow_run: FlowRun) -> None:
+        """Record ``flow_run``'s current state (and the run itself)."""
+        with self._lock:
+            if flow_run.flow_id not in self._known_flows:
+                self._known_flows.add(flow_run.flow_id)
+                self._flows.append((str(flow_run.flow_id), flow_run.flow_name))
+            self._flow_runs[flow_run.id] = flow_run
+            self._states.append((flow_run.state, flow_run, None))
+            size = len(self._states)
+        self._after_add(size)
+
+    def task_state(self, task_run: TaskRun) -> None:
+        """Record ``task_run``'s current state (and the run itself)."""
+        with self._lock:
+            self._task_runs[task_run.id] = task_run
+            self._states.append((task_run.state, None, task_run))
+            size = len(self._states)
+        self._after_add(size)
+
+    def merge(self, task_run: TaskRun, states: list[StateRow], logs: list[LogRow]) -> None:
+        """Record a run's states and logs that another process collected."""
+        with self._lock:
+            self._task_runs[task_run.id] = task_run
+            self._raw_states.extend(states)
+            self._logs.extend(logs)
+            size = len(self._raw_states)
+        self._after_add(size)
+
+    def log(self, row: LogRow) -> None:
+        """Record one run log line."""
+        with self._lock:
+            self._logs.append(row)
+            size = len(self._logs)
+        self._after_add(size)
+
+    def _after_add(self, size: int) -> None:
+        if self._thread is None:
+            self._start_thread()
+        if size >= self._max_batch:
+            self._wake.set()
+
+    # -- writing ------------------------------------------------------------
+    def flush(self) -> None:
+        """Write everything recorded so far; returns when it is on disk."""
+        with self._write_lock:
+            batch = self._take_batch()
+            if batch:
+                self._client.record(batch)
+                self._failed_batch = None
+
+    def _take_batch(self) -> RecordBatch:
+        with self._lock:
+            flows, flow_runs, task_runs = self._flows, self._flow_runs, self._task_runs
+            states, raw_states, logs = self._states, self._raw_states, self._logs
+            self._reset_pending()
+        batch = self._failed_batch or RecordBatch()
+        batch.flows.extend(flows)
+        batch.flow_runs.extend(_flow_run_row(run) for run in flow_runs.values())
+        batch.task_runs.extend(_task_run_row(run) for run in task_runs.values())
+        batch.states.extend(_state_row(*pending) for pending in states)
+        batch.states.extend(raw_states)
+        batch.logs.extend(logs)
+        # Kept until written: a failed write is retried with the next batch.
+        self._failed_batch = batch
+        return batch
+
+    def _start_thread(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._loop, name="legato-recorder", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        failures = 0
+        while not self._stopped:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                self.flush()
+                failures = 0
+            except Exception:
+                failures += 1
+                if failures == 1 or failures % 100 == 0:
+                    logger.exception("legato could not write run records (attempt %d); will retry", failures)
+
+    def close(self) -> None:
+        """Flush, stop the thread and close the client."""
+        self._stopped = True
+        self._wake.set()
+        try:
+            self.flush()
+        finally:
+            if self._thread is not None and self._thread is not threading.current_thread():
+                self._thread.join(timeout=5)
+            self._client.close()
+
+
+# -- rows ------------------------------------------------------------------
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=_json_fallback)
+
+
+def _json_fallback(value: Any) -> Any:
+    """JSON for values json cannot encode: models, enums, dates, ids; repr() otherwise."""
+    if isinstance(value, uuid.UUID | Path | Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    model_dump = getattr(value, "model_dump", None)
+    if callable(model_dump):
+        try:
+            return model_dump(mode="json")
+        except Exception:
+            return repr(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return repr(value)
+
+
+def _optional_id(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _flow_run_row(run: FlowRun) -> dict[str, Any]:
+    state = run.state
+    return {
+        "id": str(run.id),
+        "flow_id": str(run.flow_id),
+        "name": run.name,
+        "flow_version": run.flow_version,
+        "parameters": _json(run.parameters),
+        "tags": _json(run.tags),
+        "run_count": run.run_count,
+        "parent_flow_run_id": _optional_id(run.parent_flow_run_id),
+        "parent_task_run_id": _optional_id(run.parent_task_run_id),
+        "state_type": state.type._value_,
+        "state_name": state.name,
+        "state_message": state.message,
+        "state_timestamp": state.timestamp_seconds,
+        "expected_start_time": run._expected_start_time,
+        "start_time": run._start_time,
+        "end_time": run._end_time,
+        "total_run_time": run.total_run_time,
+        "created": run.created,
+    }
+
+
+def _task_run_row(run: TaskRun) -> dict[str, Any]:
+    state = run.state
+    inputs = run.task_inputs
+    return {
+        "id": str(run.id),
+        "flow_run_id": _optional_id(run.flow_run_id),
+        "name": run.name,
+        "task_key": run.task_key,
+        "dynamic_key": run.dynamic_key,
+        "task_version": run.task_version,
+        "cache_key": run.cache_key,
+        "tags": _json(run.tags),
+        "task_inputs": _json(
+            {
+                name: [{"input_type": "task_run", "id": str(upstream)} for upstream in ids]
+                for name, ids in inputs.items()
+            }
+            if inputs
+            else {}
+        ),
+        "run_count": run.run_count,
+        "state_type": state.type._value_,
+        "state_name": state.name,
+        "state_message": state.message,
+        "state_timestamp": state.timestamp_seconds,
+        "expected_start_time": run._expected_start_time,
+        "start_time": run._start_time,
+        "end_time": run._end_time,
+        "total_run_time": run.total_run_time,
+        "created": run.created,
+    }
+
+
+def _state_row(state: State, flow_run: FlowRun | None, task_run: TaskRun | None) -> StateRow:
+    return (
+        new_id_str(),
+        str(flow_run.id) if flow_run is not None else None,
+        str(task_run.id) if task_run is not None else None,
+        state.type._value_,
+        state.name,
+        state.message,
+        state.timestamp_seconds,
+    )
+
+
+# -- the process's recorders -------------------------------------------------
+
+_recorders: dict[Path, Recorder] = {}
+_recorders_lock = threading.Lock()
+
+
+def get_recorder() -> Recorder:
+    """The recorder for the current settings' store, opened on first use."""
+    from legato.settings import get_current_settings
+
+    settings = get_current_settings()
+    path = settings.database_path
+    recorder = _recorders.get(path)
+    if recorder is not None:
+        return recorder
+    with _recorders_lock:
+        recorder = _recorders.get(path)
+        if recorder is None:
+            recorder = Recorder(
+                _open_client(path),
+                settings.recorder.flush_interval_seconds,
+                settings.recorder.max_batch_size,
+            )
+            _recorders[path] = recorder
+    return recorder
+
+
+def _open_client(path: Path) -> Client:
+    from legato.client.embedded import EmbeddedClient
+
+    return EmbeddedClient(path)
+
+
+def flush_all() -> None:
+    """Write every recorder's pending records (used at exit and by tests)."""
+    for recorder in list(_recorders.values()):
+        try:
+            recorder.flush()
+        except Exception:
+            logger.exception("legato could not write run records at exit")
+
+
+def close_all() -> None:
+    """Flush and close every recorder."""
+    with _recorders_lock:
+        recorders = list(_recorders.values())
+        _recorders.clear()
+    for recorder in recorders:
+        try:
+            recorder.close()
+        except Exception:
+            logger.exception("legato could not write run records while closing")
+
+
+def _forget_after_fork() -> None:
+    # A forked child must not reuse the parent's connections, locks or thread.
+    _recorders.clear()
+
+
+atexit.register(flush_all)
+os.register_at_fork(after_in_child=_forget_after_fork)

@@ -1,0 +1,413 @@
+"""Moving one task run through its states.
+
+``TaskRunEngine`` holds the state machine (begin, attempt, success, failure,
+retry, finish); ``run_task_sync`` and ``run_task_async`` are the two thin loops
+around it, so the rules live in one place for sync and async tasks.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import random
+import time
+from collections.abc import AsyncGenerator, Generator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from legato.engine.context import (
+    FlowRunContext,
+    TaskRunContext,
+    current_tags,
+    flow_run_context,
+    task_run_context,
+)
+from legato.engine.inputs import collect_task_inputs, resolve_parameters, resolve_value
+from legato.engine.runs import TaskRun
+from legato.engine.timeouts import timeout_after
+from legato.exceptions import ParameterError, TaskRunTimeoutError, UpstreamTaskError
+from legato.logging.engine_lines import log_run_line
+from legato.logging.loggers import task_run_extra, task_run_logger
+from legato.states import (
+    AwaitingRetry,
+    Completed,
+    Crashed,
+    Failed,
+    Pending,
+    Retrying,
+    Running,
+    State,
+    StateType,
+    TimedOut,
+    format_exception_line,
+)
+
+if TYPE_CHECKING:
+    from legato.engine.recorder import Recorder
+    from legato.tasks import Task
+
+logger = logging.getLogger(__name__)
+_INFO = logging.INFO
+_RUNNING = StateType.RUNNING
+_standalone_counter: dict[str, int] = {}
+
+
+def create_task_run(
+    task: Task[..., Any],
+    parameters: dict[str, Any],
+    flow_context: FlowRunContext | None,
+    recorder: Recorder,
+    wait_for: Iterable[Any] | None = None,
+) -> tuple[TaskRun, list[Any]]:
+    """A new Pending task run (recorded), and the upstream futures it waits for."""
+    if flow_context is not None:
+        dynamic_key = flow_context.next_dynamic_key(task.task_key)
+        flow_run = flow_context.flow_run
+        flow_run_id, flow_run_name = flow_run.id, flow_run.name
+    else:
+        dynamic_key = _standalone_counter.get(task.task_key, 0)
+        _standalone_counter[task.task_key] = dynamic_key + 1
+        parent = task_run_context.get()
+        flow_run_id = parent.task_run.flow_run_id if parent is not None else None
+        flow_run_name = None
+    inputs, upstream_futures = collect_task_inputs(parameters, wait_for)
+    extra_tags = current_tags()
+    tags = list(task.tags.union(extra_tags)) if extra_tags else list(task.tags)
+    task_run = TaskRun(
+        name=f"{task.name}-{dynamic_key}",
+        task_key=task.task_key,
+        task_name=task.name,
+        dynamic_key=str(dynamic_key),
+        state=Pending(),
+        tags=tags,
+        parameters=parameters,
+        flow_run_id=flow_run_id,
+        flow_run_name=flow_run_name,
+        task_version=task.version,
+        task_inputs=inputs,
+    )
+    if wait_for:
+        task_run.wait_for = list(wait_for)
+    recorder.task_state(task_run)
+    return task_run, upstream_futures
+
+
+class TaskRunEngine:
+    """The rules of one task run, shared by the sync and async loops."""
+
+    __slots__ = ("context", "flow_context", "recorder", "run_logger_extra", "task", "task_run")
+
+    def __init__(
+        self,
+        task: Task[..., Any],
+        task_run: TaskRun,
+        flow_context: FlowRunContext | None,
+        recorder: Recorder,
+    ) -> None:
+        self.task = task
+        self.task_run = task_run
+        self.flow_context = flow_context
+        self.recorder = recorder
+        log_prints = task.log_prints
+        if log_prints is None:
+            log_prints = flow_context.log_prints if flow_context is not None else task.default_log_prints()
+        self.context = TaskRunContext(task, task_run, recorder, log_prints, task_run.parameters)
+        self.run_logger_extra: dict[str, Any] | None = None
+
+    # -- logging --------------------------------------------------------------
+    def log(self, level: int, message: str, *args: Any, exc_info: Any = None) -> None:
+        if task_run_logger.isEnabledFor(level):
+            if self.run_logger_extra is None:
+                self.run_logger_extra = task_run_extra(self.context, self.flow_context)
+            log_run_line(
+                task_run_logger,
+                level,
+                f"Task run {self.task_run.name!r} - ",
+                message % args if args else message,
+                self.run_logger_extra,
+                exc_info,
+            )
+
+    # -- transitions ----------------------------------------------------------
+    def set_state(self, state: State) -> State:
+        run = self.task_run
+        previous = run.state
+        now = state.timestamp_seconds
+        if previous.type is _RUNNING:
+            run.total_run_time += now - previous.timestamp_seconds
+        if state.type is _RUNNING and run._start_time is None:
+            run._start_time = now
+        if state.is_final():
+            run._end_time = now
+        details = state.state_details
+        details.task_run_id = run.id
+        details.flow_run_id = run.flow_run_id
+        run.state = state
+        self.recorder.task_state(run)
+        return state
+
+    def resolve_inputs(self) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+        """The call's arguments with upstream results in place of futures.
+
+        Returns None (and leaves the run Pending/NotReady) if an upstream did
+        not complete.
+        """
+        flow_run = self.flow_context.flow_run if self.flow_context is not None else None
+        parameters = self.task_run.parameters
+        try:
+            if self.task_run.wait_for:
+                resolve_value(self.task_run.wait_for, flow_run)
+            resolved, changed = resolve_parameters(parameters, flow_run)
+        except UpstreamTaskError as exc:
+            self.set_state(Pending(name="NotReady", message=str(exc), data=exc))
+            self.log(logging.INFO, "Not run: %s", exc)
+            return None
+        if changed:
+            self.task_run.parameters = resolved
+            self.context.parameters = resolved
+        self._name_run(resolved)
+        return self.task.binder.to_call_arguments(resolved)
+
+    def _name_run(self, parameters: dict[str, Any]) -> None:
+        template = self.task.task_run_name
+        if template is None:
+            return
+        try:
+            name = template() if callable(template) else template.format(**parameters)
+        except (KeyError, IndexError) as exc:
+            raise ParameterError(
+                f"task_run_name {template!r} of task {self.task.name!r} refers to {exc}, "
+                f"which is not a parameter ({', '.join(parameters) or 'none'}). "
+                "Use only parameter names in braces."
+            ) from None
+        self.task_run.name = str(name)
+
+    def begin_attempt(self) -> None:
+        run = self.task_run
+        run.run_count += 1
+        self.set_state(Retrying() if run.run_count > 1 else Running())
+        if self.task.on_running:
+            self.run_hooks(self.task.on_running, run.state)
+
+    def handle_success(self, result: Any) -> State:
+        state = result if isinstance(result, State) else Completed(data=result)
+        return self.set_state(state)
+
+    def handle_exception(self, exc: BaseException) -> float | None:
+        """Record a failed attempt; return the retry delay, or None if final."""
+        timed_out = isinstance(exc, TaskRunTimeoutError)
+        if timed_out:
+            timeout = self.task.timeout_seconds
+            message = f"Task run exceeded timeout of {timeout} second(s)"
+            exc = TaskRunTimeoutError(message)
+            state = TimedOut(message=message, data=exc)
+        else:
+            state = Failed(
+                message=f"Task run encountered an exception {format_exception_line(exc)}", data=exc
+            )
+        delay = self._retry_delay(state)
+        if delay is None:
+            retries = self.task.retries
+            reason = "Retries are exhausted" if retries else "No retries configured for this task."
+            self.log(logging.ERROR, "Task run failed with exception: %r - %s", exc, reason, exc_info=exc)
+            self.set_state(state)
+            return None
+        count = self.task_run.run_count
+        when = f"in {delay:g} second(s)" if delay else "immediately"
+        self.log(_INFO, "Task run failed with exception: %r - Retry %d/%d will start %s", exc, count, self.task.retries, when)
+        self.set_state(AwaitingRetry(message=state.message))
+        return delay
+
+    def _retry_delay(self, failed: State) -> float | None:
+        task = self.task
+        if self.task_run.run_count > task.retries:
+            return None
+        if task.retry_condition_fn is not None:
+            try:
+                if not task.retry_condition_fn(task, self.task_run, failed):
+                    return None
+            except Exception:
+                self.log(logging.ERROR, "retry_condition_fn raised; not retrying", exc_info=True)
+                return None
+        delays = task.retry_delays
+        if not delays:
+            return 0.0
+        delay = delays[min(self.task_run.run_count - 1, len(delays) - 1)]
+        jitter = task.retry_jitter_factor
+        if jitter:
+            delay += random.uniform(0, delay * jitter)
+        return delay
+
+    def handle_crash(self, exc: BaseException) -> None:
+        self.set_state(Crashed(message=f"Execution was interrupted: {format_exception_line(exc)}", data=exc))
+        self.log(logging.ERROR, "Crashed: %s", format_exception_line(exc))
+
+    def finish(self) -> State:
+        state = self.task_run.state
+        task = self.task
+        if state.is_completed():
+            if task.on_completion:
+                self.run_hooks(task.on_completion, state)
+        elif state.is_failed() and task.on_failure:
+            self.run_hooks(task.on_failure, state)
+        level = _INFO if not (state.is_failed() or state.is_crashed()) else logging.ERROR
+        self.log(level, "Finished in state %s", state)
+        return state
+
+    def run_hooks(self, hooks: Iterable[Any], state: State) -> None:
+        for hook in hooks:
+            try:
+                result = hook(self.task, self.task_run, state)
+                if inspect.iscoroutine(result):
+                    _run_coroutine(result)
+            except Exception:
+                name = getattr(hook, "__name__", repr(hook))
+                self.log(logging.ERROR, "An error was encountered while running hook %r", name, exc_info=True)
+
+
+def _run_coroutine(coroutine: Any) -> Any:
+    from legato.engine.asyncio_bridge import run_coroutine_sync
+
+    return run_coroutine_sync(coroutine)
+
+
+# -- the two loops -------------------------------------------------------------
+
+
+def run_task_sync(engine: TaskRunEngine) -> State:
+    """Run a sync task to a final state (retries included)."""
+    task = engine.task
+    token = task_run_context.set(engine.context)
+    try:
+        call = engine.resolve_inputs()
+        if call is None:
+            return engine.task_run.state
+        args, kwargs = call
+        fn = task.fn
+        timeout = task.timeout_seconds
+        while True:
+            engine.begin_attempt()
+            try:
+                if timeout is None:
+                    result = fn(*args, **kwargs)
+                else:
+                    with timeout_after(timeout, TaskRunTimeoutError):
+                        result = fn(*args, **kwargs)
+            except Exception as exc:
+                delay = engine.handle_exception(exc)
+                if delay is None:
+                    break
+                if delay:
+                    time.sleep(delay)
+                continue
+            except BaseException as exc:
+                engine.handle_crash(exc)
+                raise
+            engine.handle_success(result)
+            break
+        return engine.finish()
+    finally:
+        task_run_context.reset(token)
+
+
+async def run_task_async(engine: TaskRunEngine) -> State:
+    """Run an async task to a final state (retries included)."""
+    import asyncio
+
+    task = engine.task
+    token = task_run_context.set(engine.context)
+    try:
+        call = engine.resolve_inputs()
+        if call is None:
+            return engine.task_run.state
+        args, kwargs = call
+        timeout = task.timeout_seconds
+        while True:
+            engine.begin_attempt()
+            try:
+                if timeout is None:
+                    result = await task.fn(*args, **kwargs)
+                else:
+                    try:
+                        async with asyncio.timeout(timeout):
+                            result = await task.fn(*args, **kwargs)
+                    except TimeoutError as exc:
+                        raise TaskRunTimeoutError() from exc
+            except Exception as exc:
+                delay = engine.handle_exception(exc)
+                if delay is None:
+                    break
+                if delay:
+                    await asyncio.sleep(delay)
+                continue
+            except BaseException as exc:
+                engine.handle_crash(exc)
+                raise
+            engine.handle_success(result)
+            break
+        return engine.finish()
+    finally:
+        task_run_context.reset(token)
+
+
+def run_task_generator(engine: TaskRunEngine) -> Generator[Any, Any, State]:
+    """Run a generator task: yields its values; the run completes when it is exhausted."""
+    token = task_run_context.set(engine.context)
+    try:
+        call = engine.resolve_inputs()
+        if call is None:
+            return engine.task_run.state
+        args, kwargs = call
+        engine.begin_attempt()
+        try:
+            gen = engine.task.fn(*args, **kwargs)
+            returned = yield from _contextual(gen, engine)
+        except Exception as exc:
+            engine.handle_exception(exc)
+        else:
+            engine.handle_success(returned)
+        return engine.finish()
+    finally:
+        task_run_context.reset(token)
+
+
+def _contextual(gen: Generator[Any, Any, Any], engine: TaskRunEngine) -> Generator[Any, Any, Any]:
+    # The consumer runs between yields outside the task's context; restore it
+    # around each step of the user's generator.
+    value: Any = None
+    while True:
+        token = task_run_context.set(engine.context)
+        try:
+            item = gen.send(value)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            task_run_context.reset(token)
+        value = yield item
+
+
+async def run_task_async_generator(engine: TaskRunEngine) -> AsyncGenerator[Any, None]:
+    """Run an async generator task, yielding its values."""
+    token = task_run_context.set(engine.context)
+    try:
+        call = engine.resolve_inputs()
+        if call is None:
+            return
+        args, kwargs = call
+        engine.begin_attempt()
+        try:
+            async for item in engine.task.fn(*args, **kwargs):
+                task_run_context.reset(token)
+                yield item
+                token = task_run_context.set(engine.context)
+        except Exception as exc:
+            engine.handle_exception(exc)
+        else:
+            engine.handle_success(None)
+        engine.finish()
+    finally:
+        task_run_context.reset(token)
+
+
+def current_flow_context() -> FlowRunContext | None:
+    """The flow run a new task run belongs to (through an enclosing task, too)."""
+    return flow_run_context.get()

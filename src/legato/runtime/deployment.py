@@ -1,0 +1,14 @@
+"""The current deployment (set in deployed runs; None otherwise)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["flow_run_id", "id", "name", "parameters", "version"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        # Deployments arrive with the deployments issue; until then no run is deployed.
+        return {} if name == "parameters" else None
+    raise AttributeError(f"legato.runtime.deployment has no attribute {name!r}; available: {', '.join(__all__)}")

@@ -1,0 +1,88 @@
+"""Plain records that the recorder hands to storage in one batch.
+
+This module is the contract between the engine (which must stay light: no
+SQLAlchemy on the hot path) and storage. Timestamps are POSIX seconds (float,
+UTC); ids are UUID strings; JSON columns are already-encoded strings.
+
+Storage (``legato.storage.writes``) needs these never to be None: each row's
+own ``id`` and ``name``; a flow run's ``flow_id``; a task run's ``task_key``
+and ``dynamic_key``; runs' ``run_count``, ``total_run_time``, ``created`` and
+JSON fields (``parameters``, ``tags``, ``task_inputs``); a state's type and
+timestamp; a log's level, message and timestamp. A None there fails the whole
+batch with a StorageError; any other field may be None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Keys of a flow run row, in column order.
+FLOW_RUN_FIELDS = (
+    "id",
+    "flow_id",
+    "name",
+    "flow_version",
+    "parameters",  # JSON text
+    "tags",  # JSON text (list of str)
+    "run_count",
+    "parent_flow_run_id",
+    "parent_task_run_id",
+    "state_type",
+    "state_name",
+    "state_message",
+    "state_timestamp",
+    "expected_start_time",
+    "start_time",
+    "end_time",
+    "total_run_time",  # seconds spent Running
+    "created",
+)
+
+# Keys of a task run row, in column order.
+TASK_RUN_FIELDS = (
+    "id",
+    "flow_run_id",
+    "name",
+    "task_key",
+    "dynamic_key",
+    "task_version",
+    "cache_key",
+    "tags",  # JSON text (list of str)
+    "task_inputs",  # JSON text: {param: [{"input_type": "task_run", "id": "..."}]}
+    "run_count",
+    "state_type",
+    "state_name",
+    "state_message",
+    "state_timestamp",
+    "expected_start_time",
+    "start_time",
+    "end_time",
+    "total_run_time",
+    "created",
+)
+
+# (id, flow_run_id | None, task_run_id | None, type, name, message | None, timestamp)
+StateRow = tuple[str, str | None, str | None, str, str, str | None, float]
+# (id, flow_run_id | None, task_run_id | None, logger name, level, message, timestamp)
+LogRow = tuple[str, str | None, str | None, str, int, str, float]
+# (id, name)
+FlowRow = tuple[str, str]
+
+
+@dataclass(slots=True)
+class RecordBatch:
+    """Everything recorded since the last write, written in one transaction.
+
+    Run rows are upserts keyed by id (the latest snapshot wins); state and log
+    rows are appended.
+    """
+
+    flows: list[FlowRow] = field(default_factory=list)
+    flow_runs: list[dict[str, Any]] = field(default_factory=list)
+    task_runs: list[dict[str, Any]] = field(default_factory=list)
+    states: list[StateRow] = field(default_factory=list)
+    logs: list[LogRow] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.flows or self.flow_runs or self.task_runs or self.states or self.logs)

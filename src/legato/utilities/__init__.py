@@ -1,0 +1,1 @@
+"""Prefect-compatible module paths for small helpers."""
