@@ -1,0 +1,133 @@
+"""The database schema, defined once in SQLAlchemy Core.
+
+Alembic migrations (``storage/migrations``) are the history of this schema and
+must produce exactly these tables; a test compares them. Run tables carry no
+foreign keys on purpose: the recorder writes whatever it has, in any order
+across batches (a subflow run may point at a parent task run that is written a
+moment later), and a batch must never fail for that. ``delete_flow_run``
+cascades in code, in one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from legato.storage.types import JSON, UUID, Timestamp
+
+__all__ = ["flow_runs", "flows", "logs", "metadata", "states", "task_runs"]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _index_not_null(*columns: str) -> sa.Index:
+    """A partial index that skips rows whose first column is NULL.
+
+    State and log rows belong to a flow run *or* a task run, and most flow runs
+    have no parent: leaving the NULLs out makes every insert cheaper, and a
+    query on ``column = value`` still uses the index.
+    """
+    where = sa.text(f"{columns[0]} IS NOT NULL")
+    return sa.Index(None, *columns, sqlite_where=where, postgresql_where=where)
+
+
+def _run_count_column() -> sa.Column[int]:
+    return sa.Column("run_count", sa.Integer, nullable=False, server_default="0")
+
+
+def _run_state_columns() -> list[sa.Column[object]]:
+    """Columns shared by flow runs and task runs: the current state and timing."""
+    return [
+        sa.Column("state_type", sa.String),
+        sa.Column("state_name", sa.String),
+        sa.Column("state_message", sa.Text),
+        sa.Column("state_timestamp", Timestamp),
+        sa.Column("expected_start_time", Timestamp),
+        sa.Column("start_time", Timestamp),
+        sa.Column("end_time", Timestamp),
+        sa.Column("total_run_time", sa.Float, nullable=False, server_default="0"),
+        sa.Column("created", Timestamp, nullable=False),
+        sa.Column("updated", Timestamp, nullable=False),
+    ]
+
+
+flows = sa.Table(
+    "flows",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("updated", Timestamp, nullable=False),
+)
+
+flow_runs = sa.Table(
+    "flow_runs",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("flow_id", UUID, nullable=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("flow_version", sa.String),
+    sa.Column("parameters", JSON, nullable=False, server_default="{}"),
+    sa.Column("tags", JSON, nullable=False, server_default="[]"),
+    _run_count_column(),
+    sa.Column("parent_flow_run_id", UUID),
+    sa.Column("parent_task_run_id", UUID),
+    *_run_state_columns(),
+    sa.Index(None, "created"),
+    sa.Index(None, "state_type"),
+    sa.Index(None, "flow_id"),
+    _index_not_null("parent_flow_run_id"),
+)
+
+task_runs = sa.Table(
+    "task_runs",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("flow_run_id", UUID),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("task_key", sa.String, nullable=False),
+    sa.Column("dynamic_key", sa.String, nullable=False),
+    sa.Column("task_version", sa.String),
+    sa.Column("cache_key", sa.String),
+    sa.Column("tags", JSON, nullable=False, server_default="[]"),
+    sa.Column("task_inputs", JSON, nullable=False, server_default="{}"),
+    _run_count_column(),
+    *_run_state_columns(),
+    sa.Index(None, "flow_run_id"),
+    sa.Index(None, "created"),
+)
+
+states = sa.Table(
+    "states",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("flow_run_id", UUID),
+    sa.Column("task_run_id", UUID),
+    sa.Column("type", sa.String, nullable=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("message", sa.Text),
+    sa.Column("timestamp", Timestamp, nullable=False),
+    _index_not_null("flow_run_id"),
+    _index_not_null("task_run_id"),
+)
+
+logs = sa.Table(
+    "logs",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("flow_run_id", UUID),
+    sa.Column("task_run_id", UUID),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("timestamp", Timestamp, nullable=False),
+    _index_not_null("flow_run_id", "timestamp"),
+    _index_not_null("task_run_id", "timestamp"),
+)
