@@ -111,9 +111,24 @@ class Recorder:
         """Write everything recorded so far; returns when it is on disk."""
         with self._write_lock:
             batch = self._take_batch()
-            if batch:
+            if not batch:
+                return
+            try:
                 self._client.record(batch)
+            except Exception as exc:
+                if not _is_permanent(exc):
+                    raise  # kept in _failed_batch and retried with the next batch
+                # Retrying a batch the store refuses outright would block every later write.
                 self._failed_batch = None
+                logger.error(
+                    "legato dropped a batch of run records the store refused (%d runs, %d states, %d logs): %s",
+                    len(batch.flow_runs) + len(batch.task_runs),
+                    len(batch.states),
+                    len(batch.logs),
+                    exc,
+                )
+                raise
+            self._failed_batch = None
 
     def _take_batch(self) -> RecordBatch:
         with self._lock:
@@ -161,6 +176,16 @@ class Recorder:
             if self._thread is not None and self._thread is not threading.current_thread():
                 self._thread.join(timeout=5)
             self._client.close()
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    """True for errors that the same batch would hit again (bad rows, not a busy store)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if type(cause).__name__ in ("IntegrityError", "DataError", "ProgrammingError"):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 # -- rows ------------------------------------------------------------------
@@ -277,9 +302,13 @@ def get_recorder() -> Recorder:
     from legato.settings import get_current_settings
 
     settings = get_current_settings()
+    last = _last_lookup
+    if last is not None and last[0] is settings and last[1]._stopped is False:
+        return last[1]
     path = settings.database_path
     recorder = _recorders.get(path)
     if recorder is not None:
+        _remember(settings, recorder)
         return recorder
     with _recorders_lock:
         recorder = _recorders.get(path)
@@ -290,7 +319,16 @@ def get_recorder() -> Recorder:
                 settings.recorder.max_batch_size,
             )
             _recorders[path] = recorder
+    _remember(settings, recorder)
     return recorder
+
+
+_last_lookup: tuple[Any, Recorder] | None = None
+
+
+def _remember(settings: Any, recorder: Recorder) -> None:
+    global _last_lookup
+    _last_lookup = (settings, recorder)
 
 
 def _open_client(path: Path) -> Client:
@@ -310,9 +348,11 @@ def flush_all() -> None:
 
 def close_all() -> None:
     """Flush and close every recorder."""
+    global _last_lookup
     with _recorders_lock:
         recorders = list(_recorders.values())
         _recorders.clear()
+        _last_lookup = None
     for recorder in recorders:
         try:
             recorder.close()
@@ -322,7 +362,9 @@ def close_all() -> None:
 
 def _forget_after_fork() -> None:
     # A forked child must not reuse the parent's connections, locks or thread.
+    global _last_lookup
     _recorders.clear()
+    _last_lookup = None
 
 
 atexit.register(flush_all)

@@ -6,6 +6,7 @@ import atexit
 import logging
 import sys
 import threading
+import time
 
 from legato.logging.handlers import ConsoleFormatter, RunLogRecorder
 
@@ -27,7 +28,8 @@ class ConsoleHandler(logging.Handler):
         super().__init__()
         self._lines: list[str] = []
         self._buffer_lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -40,20 +42,32 @@ class ConsoleHandler(logging.Handler):
     def add_line(self, line: str, level: int) -> None:
         """Queue one formatted line; warnings and errors are written at once."""
         with self._buffer_lock:
+            was_empty = not self._lines
             self._lines.append(line)
-            if self._timer is None and level < logging.WARNING:
-                self._timer = threading.Timer(self.FLUSH_SECONDS, self.flush)
-                self._timer.daemon = True
-                self._timer.start()
         if level >= logging.WARNING:
+            self.flush()
+        elif was_empty:
+            if self._thread is None:
+                self._start_flusher()
+            self._wake.set()
+
+    def _start_flusher(self) -> None:
+        with self._buffer_lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._flush_loop, name="legato-console", daemon=True)
+        self._thread.start()
+
+    def _flush_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            time.sleep(self.FLUSH_SECONDS)
             self.flush()
 
     def flush(self) -> None:
         with self._buffer_lock:
             lines, self._lines = self._lines, []
-            timer, self._timer = self._timer, None
-        if timer is not None and timer is not threading.current_thread():
-            timer.cancel()
         if lines:
             stream = sys.stderr
             try:

@@ -1,0 +1,50 @@
+"""legato's demo: a small ETL flow with retries, mapping and a subflow.
+
+Run it with `scripts/demo` (or `python examples/demo.py`), then look at what
+was recorded with `legato flow-run ls` and `legato flow-run inspect <id>`.
+"""
+
+from __future__ import annotations
+
+import random
+
+from legato import flow, get_run_logger, task, unmapped
+
+
+@task(retries=2, retry_delay_seconds=0)
+def extract(day: int) -> list[int]:
+    if random.random() < 0.3:
+        raise ConnectionError("source briefly unavailable")
+    return [day * 10 + i for i in range(5)]
+
+
+@task
+def transform(value: int, factor: int) -> int:
+    return value * factor
+
+
+@task
+def load(values: list[int]) -> int:
+    return sum(values)
+
+
+@flow(log_prints=True)
+def report(total: int) -> str:
+    print(f"Loaded a total of {total}")
+    return f"total={total}"
+
+
+@flow(name="demo-etl")
+def etl(days: int = 3, factor: int = 2) -> str:
+    logger = get_run_logger()
+    totals = []
+    for day in range(days):
+        rows = extract(day)
+        scaled = transform.map(rows, unmapped(factor))
+        totals.append(load(scaled))
+    logger.info("Loaded %d days", days)
+    return report(sum(totals))
+
+
+if __name__ == "__main__":
+    print(etl())
