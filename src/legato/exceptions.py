@@ -17,11 +17,13 @@
     ├── FutureError               a future used where it cannot be
     ├── UnfinishedRun             result asked of a run that has not finished
     ├── UpstreamTaskError         a task's upstream did not complete
-    ├── RunError                  raised by state.result() for bad final states
-    │   ├── FailedRun
-    │   ├── CrashedRun
-    │   └── CancelledRun
-    └── TerminationSignal         the process was asked to stop
+    └── RunError                  raised by state.result() for bad final states
+        ├── FailedRun
+        ├── CrashedRun
+        └── CancelledRun
+
+    TerminationSignal (a BaseException, like KeyboardInterrupt): SIGTERM
+    arrived while a flow run was in progress; the run ends Crashed.
 
 Every message names the problem, the value and the fix. Errors carry their data
 as attributes (``exc.state``).
@@ -123,8 +125,12 @@ class CancelledRun(RunError):
     """The run ended Cancelled."""
 
 
-class TerminationSignal(LegatoError):
-    """The process received SIGTERM while a run was in progress."""
+class TerminationSignal(BaseException):
+    """The process received SIGTERM while a flow run was in progress.
+
+    A BaseException, like KeyboardInterrupt: the run ends Crashed, not Failed,
+    and the signal is not swallowed by ``except Exception``.
+    """
 
     def __init__(self, signal: int, *args: Any) -> None:
         super().__init__(f"Received signal {signal}", *args)
@@ -168,7 +174,6 @@ __all__ = [
     "SignatureMismatchError",
     "StorageError",
     "TaskRunTimeoutError",
-    "TerminationSignal",
     "UnfinishedRun",
     "UpstreamTaskError",
 ]

@@ -6,8 +6,11 @@
 
 from __future__ import annotations
 
-import concurrent.futures as cf
+import logging
+import queue
+import time
 import uuid
+from _thread import allocate_lock as _allocate_lock
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
@@ -18,6 +21,9 @@ if TYPE_CHECKING:
     from legato.engine.runs import FlowRun, TaskRun
 
 R = TypeVar("R")
+logger = logging.getLogger(__name__)
+# Guards callback lists; held only to append or swap a list, never while calling.
+_callbacks_lock = _allocate_lock()
 
 
 class PrefectFuture(Generic[R]):
@@ -25,14 +31,21 @@ class PrefectFuture(Generic[R]):
 
     ``result()`` waits and returns the value (or raises the task's error);
     ``state`` is the run's current state without waiting.
+
+    Completion is a plain lock held until the run is final: creating a future,
+    completing it and waiting on it cost a few C calls, where a
+    ``concurrent.futures.Future`` needs a Condition (and an RLock) per future.
     """
 
-    __slots__ = ("_flow_run", "_inner", "_task_run", "__weakref__")
+    __slots__ = ("__weakref__", "_callbacks", "_done_lock", "_final_state", "_flow_run", "_task_run")
 
     def __init__(self, task_run: TaskRun, flow_run: FlowRun | None = None) -> None:
         self._task_run = task_run
         self._flow_run = flow_run
-        self._inner: cf.Future[State] = cf.Future()
+        self._final_state: State | None = None
+        self._callbacks: list[Callable[[PrefectFuture[R]], object]] | None = None
+        self._done_lock = _allocate_lock()
+        self._done_lock.acquire()
 
     @property
     def task_run_id(self) -> uuid.UUID:
@@ -49,45 +62,57 @@ class PrefectFuture(Generic[R]):
     @property
     def state(self) -> State:
         """The final state if the run is done, otherwise its current state."""
-        inner = self._inner
-        if inner.done():
-            return inner.result()
-        return self._task_run.state
-
-    @property
-    def wrapped_future(self) -> cf.Future[State]:
-        return self._inner
+        final = self._final_state
+        return final if final is not None else self._task_run.state
 
     def done(self) -> bool:
-        return self._inner.done()
+        return self._final_state is not None
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the run is final, or ``timeout`` seconds pass."""
-        cf.wait([self._inner], timeout=timeout)
+        if self._final_state is None and self._done_lock.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+            self._done_lock.release()
 
     def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> R:
         """The run's return value; raises its error if it failed.
 
         Raises ``TimeoutError`` if the run is not final after ``timeout`` seconds.
         """
-        try:
-            state = self._inner.result(timeout=timeout)
-        except cf.TimeoutError:
+        self.wait(timeout)
+        state = self._final_state
+        if state is None:
             raise TimeoutError(
                 f"Task run {self._task_run.name!r} did not finish within {timeout} seconds. "
                 "Wait longer, or check its state with future.state."
-            ) from None
+            )
         result: R = get_state_result(state, raise_on_failure=raise_on_failure)
         return result
 
     def add_done_callback(self, fn: Callable[[PrefectFuture[R]], object]) -> None:
         """Call ``fn(future)`` when the run is final (at once if it is already)."""
-        self._inner.add_done_callback(lambda _inner: fn(self))
+        with _callbacks_lock:
+            if self._final_state is None:
+                if self._callbacks is None:
+                    self._callbacks = []
+                self._callbacks.append(fn)
+                return
+        fn(self)
 
     # -- engine side --------------------------------------------------------
     def set_final_state(self, state: State) -> None:
-        """Mark the run final. Called by the task runner, once."""
-        self._inner.set_result(state)
+        """Mark the run final and run the done callbacks. Called by the task runner, once."""
+        with _callbacks_lock:
+            if self._final_state is not None:
+                raise FutureError(f"The future of task run {self._task_run.name!r} is already complete.")
+            self._final_state = state
+            callbacks, self._callbacks = self._callbacks, None
+        self._done_lock.release()
+        if callbacks:
+            for callback in callbacks:
+                try:
+                    callback(self)
+                except Exception:
+                    logger.exception("A done callback of task run %r raised", self._task_run.name)
 
     def __repr__(self) -> str:
         return f"PrefectFuture(task_run={self._task_run.name!r}, state={self.state})"
@@ -124,21 +149,39 @@ class DoneAndNotDoneFutures(NamedTuple, Generic[R]):
 
 def wait(futures: Iterable[PrefectFuture[R]], timeout: float | None = None) -> DoneAndNotDoneFutures[R]:
     """Wait for futures to finish; returns ``(done, not_done)`` after ``timeout``."""
-    by_inner = {future._inner: future for future in futures}
-    done, not_done = cf.wait(list(by_inner), timeout=timeout)
-    return DoneAndNotDoneFutures({by_inner[f] for f in done}, {by_inner[f] for f in not_done})
+    futures = list(futures)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for future in futures:
+        if deadline is None:
+            future.wait()
+        elif not future.done():
+            future.wait(deadline - time.monotonic())
+    done = {future for future in futures if future.done()}
+    return DoneAndNotDoneFutures(done, {future for future in futures if future not in done})
 
 
 def as_completed(
     futures: Iterable[PrefectFuture[R]], timeout: float | None = None
 ) -> Iterator[PrefectFuture[R]]:
     """Yield futures as their runs finish; ``TimeoutError`` after ``timeout``."""
-    by_inner = {future._inner: future for future in futures}
-    try:
-        for inner in cf.as_completed(list(by_inner), timeout=timeout):
-            yield by_inner[inner]
-    except cf.TimeoutError:
-        raise TimeoutError(f"Not every future finished within {timeout} seconds.") from None
+    pending = set(futures)
+    finished: queue.SimpleQueue[PrefectFuture[R]] = queue.SimpleQueue()
+    for future in pending:
+        future.add_done_callback(finished.put)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while pending:
+        try:
+            if deadline is None:
+                future = finished.get()
+            else:
+                future = finished.get(timeout=max(deadline - time.monotonic(), 0))
+        except queue.Empty:
+            raise TimeoutError(
+                f"{len(pending)} future(s) did not finish within {timeout} seconds."
+            ) from None
+        if future in pending:
+            pending.discard(future)
+            yield future
 
 
 def resolve_futures_to_states(expr: Any) -> Any:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextvars
+import os
 import threading
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
+from legato.engine.worker_pool import WorkerPool
 from legato.futures import PrefectFuture, PrefectFutureList
 from legato.states import Failed, State, format_exception_line
 
@@ -101,13 +103,13 @@ class ThreadPoolTaskRunner(TaskRunner):
 
             raise ParameterError(f"max_workers={max_workers!r} must be a whole number >= 1, or None for the default.")
         self.max_workers = max_workers
-        self._executor: cf.ThreadPoolExecutor | None = None
+        self._executor: WorkerPool | None = None
         self._lock = threading.Lock()
 
     def duplicate(self) -> ThreadPoolTaskRunner:
         return type(self)(max_workers=self.max_workers)
 
-    def _pool(self) -> cf.ThreadPoolExecutor:
+    def _pool(self) -> WorkerPool:
         executor = self._executor
         if executor is None:
             with self._lock:
@@ -117,7 +119,7 @@ class ThreadPoolTaskRunner(TaskRunner):
                         from legato.settings import get_current_settings
 
                         workers = get_current_settings().task_runner.thread_pool_max_workers
-                    self._executor = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="legato-task")
+                    self._executor = WorkerPool(workers or _default_workers(), "legato-task")
                 executor = self._executor
         return executor
 
@@ -150,6 +152,11 @@ class ThreadPoolTaskRunner(TaskRunner):
             from legato.engine.asyncio_bridge import close_finished_threads_loops
 
             close_finished_threads_loops()
+
+
+def _default_workers() -> int:
+    # concurrent.futures' default: enough threads for I/O-bound tasks on few cores.
+    return min(32, (os.cpu_count() or 1) + 4)
 
 
 def _run_engine(engine: Any, is_async: bool) -> State:

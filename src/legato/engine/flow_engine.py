@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from legato.engine import signals
 from legato.engine.context import (
     FlowRunContext,
     current_tags,
@@ -297,6 +298,16 @@ def _failed_from(state: State) -> State:
 
 def run_flow_sync(engine: FlowRunEngine) -> State:
     """Run a sync flow to a final state (retries included)."""
+    if engine.parent is not None:
+        return _run_flow_sync(engine)
+    signals.enter_flow_run()
+    try:
+        return _run_flow_sync(engine)
+    finally:
+        signals.exit_flow_run()
+
+
+def _run_flow_sync(engine: FlowRunEngine) -> State:
     flow = engine.flow
     token = flow_run_context.set(engine.context)
     try:

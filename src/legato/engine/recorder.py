@@ -229,8 +229,8 @@ def _flow_run_row(run: FlowRun) -> dict[str, Any]:
         "flow_id": str(run.flow_id),
         "name": run.name,
         "flow_version": run.flow_version,
-        "parameters": _json(run.parameters),
-        "tags": _json(run.tags),
+        "parameters": _json(run.parameters) if run.parameters else "{}",
+        "tags": _json(run.tags) if run.tags else "[]",
         "run_count": run.run_count,
         "parent_flow_run_id": _optional_id(run.parent_flow_run_id),
         "parent_task_run_id": _optional_id(run.parent_task_run_id),
@@ -257,15 +257,15 @@ def _task_run_row(run: TaskRun) -> dict[str, Any]:
         "dynamic_key": run.dynamic_key,
         "task_version": run.task_version,
         "cache_key": run.cache_key,
-        "tags": _json(run.tags),
+        "tags": _json(run.tags) if run.tags else "[]",
         "task_inputs": _json(
             {
                 name: [{"input_type": "task_run", "id": str(upstream)} for upstream in ids]
                 for name, ids in inputs.items()
             }
-            if inputs
-            else {}
-        ),
+        )
+        if inputs
+        else "{}",
         "run_count": run.run_count,
         "state_type": state.type._value_,
         "state_name": state.name,
