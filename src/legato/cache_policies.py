@@ -32,13 +32,17 @@ class CachePolicy:
     ) -> str | None:
         raise NotImplementedError
 
-    def configure(self, key_storage: Any = None, lock_manager: Any = None, isolation_level: Any = None) -> CachePolicy:
+    def configure(
+        self, key_storage: Any = None, lock_manager: Any = None, isolation_level: Any = None
+    ) -> CachePolicy:
         """A copy with its own key storage, lock manager or isolation level."""
         return dataclasses.replace(
             self,
             key_storage=key_storage if key_storage is not None else self.key_storage,
             lock_manager=lock_manager if lock_manager is not None else self.lock_manager,
-            isolation_level=isolation_level if isolation_level is not None else self.isolation_level,
+            isolation_level=isolation_level
+            if isolation_level is not None
+            else self.isolation_level,
         )
 
     def __add__(self, other: CachePolicy) -> CachePolicy:
@@ -49,7 +53,9 @@ class CachePolicy:
 
     def __sub__(self, name: str) -> CachePolicy:
         if not isinstance(name, str):
-            raise ParameterError(f"Remove an input from a cache policy by name, e.g. INPUTS - 'debug'; got {name!r}.")
+            raise ParameterError(
+                f"Remove an input from a cache policy by name, e.g. INPUTS - 'debug'; got {name!r}."
+            )
         return self
 
 
@@ -61,7 +67,9 @@ def _parts(policy: CachePolicy) -> tuple[CachePolicy, ...]:
 class _NoCache(CachePolicy):
     """Never cache: the key is always None."""
 
-    def compute_key(self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any) -> str | None:
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
         return None
 
 
@@ -71,7 +79,9 @@ class Inputs(CachePolicy):
 
     exclude: tuple[str, ...] = ()
 
-    def compute_key(self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any) -> str | None:
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
         kept = {name: value for name, value in sorted(inputs.items()) if name not in self.exclude}
         return hash_objects(kept)
 
@@ -84,7 +94,9 @@ class Inputs(CachePolicy):
 class TaskSource(CachePolicy):
     """The key is a hash of the task function's source code."""
 
-    def compute_key(self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any) -> str | None:
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
         fn = getattr(getattr(task_ctx, "task", None), "fn", None)
         if fn is None:
             return None
@@ -99,7 +111,9 @@ class TaskSource(CachePolicy):
 class FlowParameters(CachePolicy):
     """The key is a hash of the flow run's parameters."""
 
-    def compute_key(self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any) -> str | None:
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
         return hash_objects(flow_parameters)
 
 
@@ -107,7 +121,9 @@ class FlowParameters(CachePolicy):
 class RunId(CachePolicy):
     """The key is the flow run's id: a cache within one flow run."""
 
-    def compute_key(self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any) -> str | None:
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
         task_run = getattr(task_ctx, "task_run", None)
         run_id = getattr(task_run, "flow_run_id", None) or getattr(task_run, "id", None)
         return None if run_id is None else str(run_id)
@@ -119,7 +135,9 @@ class CacheKeyFnPolicy(CachePolicy):
 
     cache_key_fn: Callable[[Any, dict[str, Any]], str | None] | None = None
 
-    def compute_key(self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any) -> str | None:
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
         if self.cache_key_fn is None:
             return None
         return self.cache_key_fn(task_ctx, inputs)
@@ -131,8 +149,13 @@ class CompoundCachePolicy(CachePolicy):
 
     policies: tuple[CachePolicy, ...] = ()
 
-    def compute_key(self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any) -> str | None:
-        keys = [policy.compute_key(task_ctx, inputs, flow_parameters, **kwargs) for policy in self.policies]
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
+        keys = [
+            policy.compute_key(task_ctx, inputs, flow_parameters, **kwargs)
+            for policy in self.policies
+        ]
         if not keys or any(key is None for key in keys):
             return None
         return hash_objects(keys)

@@ -95,7 +95,7 @@ class Flow(Generic[P, R]):
         if isinstance(fn, classmethod | staticmethod):
             fn = fn.__func__
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", type(fn).__name__).replace("_", "-")
+        self.name: str = name or str(getattr(fn, "__name__", type(fn).__name__)).replace("_", "-")
         owner = f"flow {self.name!r}"
         self.version = version
         self.flow_run_name = check_run_name(flow_run_name, "flow_run_name", owner)
@@ -174,7 +174,7 @@ class Flow(Generic[P, R]):
                 f"Valid options: {', '.join(sorted(current))}."
             )
         current.update(options)
-        fn: Any = classmethod(self.fn) if self._is_classmethod else self.fn
+        fn: Any = classmethod(self.fn) if self._is_classmethod else self.fn  # type: ignore[arg-type]
         new = type(self)(fn, **current)
         new._bound_to = self._bound_to
         return new
@@ -219,7 +219,9 @@ class Flow(Generic[P, R]):
     @overload
     def __call__(self, *args: Any, return_state: bool = ..., **kwargs: Any) -> Any: ...
 
-    def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
+    def __call__(  # type: ignore[misc]  # the overloads above are the public types
+        self, *args: Any, return_state: bool = False, **kwargs: Any
+    ) -> Any:
         """Run the flow; its value (or its final State with return_state=True)."""
         from legato.engine.flow_call import call_flow
 

@@ -37,7 +37,14 @@ class PrefectFuture(Generic[R]):
     ``concurrent.futures.Future`` needs a Condition (and an RLock) per future.
     """
 
-    __slots__ = ("__weakref__", "_callbacks", "_done_lock", "_final_state", "_flow_run", "_task_run")
+    __slots__ = (
+        "__weakref__",
+        "_callbacks",
+        "_done_lock",
+        "_final_state",
+        "_flow_run",
+        "_task_run",
+    )
 
     def __init__(self, task_run: TaskRun, flow_run: FlowRun | None = None) -> None:
         self._task_run = task_run
@@ -70,7 +77,9 @@ class PrefectFuture(Generic[R]):
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the run is final, or ``timeout`` seconds pass."""
-        if self._final_state is None and self._done_lock.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+        if self._final_state is None and self._done_lock.acquire(
+            timeout=-1 if timeout is None else max(timeout, 0)
+        ):
             self._done_lock.release()
 
     def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> R:
@@ -103,7 +112,9 @@ class PrefectFuture(Generic[R]):
         """Mark the run final and run the done callbacks. Called by the task runner, once."""
         with _callbacks_lock:
             if self._final_state is not None:
-                raise FutureError(f"The future of task run {self._task_run.name!r} is already complete.")
+                raise FutureError(
+                    f"The future of task run {self._task_run.name!r} is already complete."
+                )
             self._final_state = state
             callbacks, self._callbacks = self._callbacks, None
         self._done_lock.release()
@@ -147,7 +158,9 @@ class DoneAndNotDoneFutures(NamedTuple, Generic[R]):
     not_done: set[PrefectFuture[R]]
 
 
-def wait(futures: Iterable[PrefectFuture[R]], timeout: float | None = None) -> DoneAndNotDoneFutures[R]:
+def wait(
+    futures: Iterable[PrefectFuture[R]], timeout: float | None = None
+) -> DoneAndNotDoneFutures[R]:
     """Wait for futures to finish; returns ``(done, not_done)`` after ``timeout``."""
     futures = list(futures)
     deadline = None if timeout is None else time.monotonic() + timeout

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from legato.exceptions import (
@@ -23,7 +23,7 @@ from legato.exceptions import (
 _UTC = _dt.UTC
 
 
-class StateType(str, Enum):
+class StateType(StrEnum):
     """The kind of a state; its name says where a run is."""
 
     SCHEDULED = "SCHEDULED"
@@ -79,7 +79,11 @@ class StateDetails:
         self.__dict__.update(values)
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={value!r}" for name, value in sorted(self.__dict__.items()) if value is not None)
+        shown = ", ".join(
+            f"{name}={value!r}"
+            for name, value in sorted(self.__dict__.items())
+            if value is not None
+        )
         return f"StateDetails({shown})"
 
 
@@ -282,7 +286,9 @@ def Scheduled(
     return cls(type=StateType.SCHEDULED, state_details=details, **kwargs)
 
 
-def Late(cls: type[State] = State, scheduled_time: _dt.datetime | None = None, **kwargs: Any) -> State:
+def Late(
+    cls: type[State] = State, scheduled_time: _dt.datetime | None = None, **kwargs: Any
+) -> State:
     """A scheduled run that did not start on time."""
     return Scheduled(cls=cls, scheduled_time=scheduled_time, name="Late", **kwargs)
 
@@ -298,7 +304,9 @@ def AwaitingConcurrencySlot(
     cls: type[State] = State, scheduled_time: _dt.datetime | None = None, **kwargs: Any
 ) -> State:
     """A run waiting for a concurrency slot."""
-    return Scheduled(cls=cls, scheduled_time=scheduled_time, name="AwaitingConcurrencySlot", **kwargs)
+    return Scheduled(
+        cls=cls, scheduled_time=scheduled_time, name="AwaitingConcurrencySlot", **kwargs
+    )
 
 
 def Pending(cls: type[State] = State, **kwargs: Any) -> State:
@@ -414,7 +422,9 @@ def summarize_states(states: Iterable[State]) -> State:
     or if any did not finish.
     """
     states = list(states)
-    bad = [s for s in states if s.type in (StateType.FAILED, StateType.CRASHED, StateType.CANCELLED)]
+    bad = [
+        s for s in states if s.type in (StateType.FAILED, StateType.CRASHED, StateType.CANCELLED)
+    ]
     if bad:
         return Failed(
             message=f"{len(bad)}/{len(states)} states failed.",
@@ -426,7 +436,9 @@ def summarize_states(states: Iterable[State]) -> State:
             message=f"{len(unfinished)}/{len(states)} states did not finish.",
             data=states,
         )
-    return Completed(message=f"All {len(states)} states completed." if states else None, data=states)
+    return Completed(
+        message=f"All {len(states)} states completed." if states else None, data=states
+    )
 
 
 __all__ = [

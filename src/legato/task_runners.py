@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextvars
 import os
 import threading
@@ -23,6 +22,8 @@ from legato.futures import PrefectFuture, PrefectFutureList
 from legato.states import Failed, State, format_exception_line
 
 if TYPE_CHECKING:
+    import concurrent.futures as cf
+
     from legato.engine.context import FlowRunContext
     from legato.engine.recorder import Recorder
     from legato.engine.runs import TaskRun
@@ -53,16 +54,20 @@ class TaskRunner(ABC):
     ) -> PrefectFuture[Any]:
         """Start ``task_run`` once its upstream futures are done."""
 
-    def shutdown(self) -> None:
+    def shutdown(self) -> None:  # noqa: B027 - optional for runners with nothing to release
         """Wait for running work and release resources."""
 
     # Prefect 3's public names.
-    def submit(self, task: Task[..., Any], parameters: dict[str, Any], wait_for: Any = None) -> PrefectFuture[Any]:
+    def submit(
+        self, task: Task[..., Any], parameters: dict[str, Any], wait_for: Any = None
+    ) -> PrefectFuture[Any]:
         from legato.engine.task_call import submit_task
 
         return submit_task(task, parameters, wait_for)
 
-    def map(self, task: Task[..., Any], parameters: dict[str, Any], wait_for: Any = None) -> PrefectFutureList[Any]:
+    def map(
+        self, task: Task[..., Any], parameters: dict[str, Any], wait_for: Any = None
+    ) -> PrefectFutureList[Any]:
         from legato.engine.task_call import submit_task
         from legato.tasks import expand_map_parameters
 
@@ -98,10 +103,14 @@ class ThreadPoolTaskRunner(TaskRunner):
     """Runs tasks on a pool of threads in this process."""
 
     def __init__(self, max_workers: int | None = None) -> None:
-        if max_workers is not None and (isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1):
+        if max_workers is not None and (
+            isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1
+        ):
             from legato.exceptions import ParameterError
 
-            raise ParameterError(f"max_workers={max_workers!r} must be a whole number >= 1, or None for the default.")
+            raise ParameterError(
+                f"max_workers={max_workers!r} must be a whole number >= 1, or None for the default."
+            )
         self.max_workers = max_workers
         self._executor: WorkerPool | None = None
         self._lock = threading.Lock()
@@ -133,7 +142,9 @@ class ThreadPoolTaskRunner(TaskRunner):
     ) -> PrefectFuture[Any]:
         from legato.engine.task_engine import TaskRunEngine
 
-        future: PrefectFuture[Any] = PrefectFuture(task_run, flow_context.flow_run if flow_context else None)
+        future: PrefectFuture[Any] = PrefectFuture(
+            task_run, flow_context.flow_run if flow_context else None
+        )
         engine = TaskRunEngine(task, task_run, flow_context, recorder)
         context = contextvars.copy_context()
         pool = self._pool()
@@ -192,6 +203,7 @@ class ProcessPoolTaskRunner(TaskRunner):
     def _pool(self) -> cf.ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
+                import concurrent.futures as cf
                 import multiprocessing
 
                 self._executor = cf.ProcessPoolExecutor(
@@ -210,7 +222,9 @@ class ProcessPoolTaskRunner(TaskRunner):
         from legato.engine import subprocess_runs
         from legato.engine.task_engine import TaskRunEngine
 
-        future: PrefectFuture[Any] = PrefectFuture(task_run, flow_context.flow_run if flow_context else None)
+        future: PrefectFuture[Any] = PrefectFuture(
+            task_run, flow_context.flow_run if flow_context else None
+        )
         engine = TaskRunEngine(task, task_run, flow_context, recorder)
         pool = self._pool()
 

@@ -113,7 +113,7 @@ class Task(Generic[P, R]):
         if isinstance(fn, classmethod | staticmethod):
             fn = fn.__func__
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", type(fn).__name__)
+        self.name: str = name or str(getattr(fn, "__name__", type(fn).__name__))
         owner = f"task {self.name!r}"
         self.description = description or inspect.getdoc(fn)
         self.tags: frozenset[str] = frozenset(tags or ())
@@ -241,7 +241,7 @@ class Task(Generic[P, R]):
                 f"Valid options: {', '.join(sorted(current))}."
             )
         current.update(options)
-        fn: Any = classmethod(self.fn) if self._is_classmethod else self.fn
+        fn: Any = classmethod(self.fn) if self._is_classmethod else self.fn  # type: ignore[arg-type]
         new = type(self)(fn, **current)
         new._bound_to = self._bound_to
         return new
@@ -267,15 +267,21 @@ class Task(Generic[P, R]):
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
     @overload
-    def __call__(self, *args: Any, return_state: bool = ..., wait_for: Any = ..., **kwargs: Any) -> Any: ...
+    def __call__(
+        self, *args: Any, return_state: bool = ..., wait_for: Any = ..., **kwargs: Any
+    ) -> Any: ...
 
-    def __call__(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
+    def __call__(  # type: ignore[misc]  # the overloads above are the public types
+        self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any
+    ) -> Any:
         """Run the task now and return its value (or its State with return_state=True)."""
         from legato.engine.task_call import call_task
 
         return call_task(self, args, kwargs, return_state, wait_for)
 
-    def submit(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> PrefectFuture[R]:
+    def submit(
+        self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any
+    ) -> PrefectFuture[R]:
         """Hand the task to the current task runner; returns a future at once."""
         from legato.engine.task_call import submit_task
 
@@ -285,7 +291,9 @@ class Task(Generic[P, R]):
             return future.state  # type: ignore[return-value]
         return future
 
-    def map(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> PrefectFutureList[R]:
+    def map(
+        self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any
+    ) -> PrefectFutureList[R]:
         """Submit one run per element of the iterable arguments.
 
         Every iterable argument must have the same length; wrap an iterable in
@@ -340,15 +348,15 @@ def expand_map_parameters(task_name: str, parameters: dict[str, Any]) -> list[di
             "Give every mapped argument the same length, or wrap the ones to share in unmapped(...)."
         )
     count = next(iter(lengths.values()))
-    return [{**static, **{name: values[i] for name, values in mapped.items()}} for i in range(count)]
+    return [
+        {**static, **{name: values[i] for name, values in mapped.items()}} for i in range(count)
+    ]
 
 
 @overload
 def task(__fn: Callable[P, R]) -> Task[P, R]: ...
 @overload
-def task(
-    __fn: None = None, **options: Any
-) -> Callable[[Callable[P, R]], Task[P, R]]: ...
+def task(__fn: None = None, **options: Any) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
 
 def task(__fn: Any = None, **options: Any) -> Any:

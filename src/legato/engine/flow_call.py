@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 _SYNC, _ASYNC, _GENERATOR, _ASYNC_GENERATOR = range(4)
 
 
-def call_flow(flow: Flow[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool) -> Any:
+def call_flow(
+    flow: Flow[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool
+) -> Any:
     """Run ``flow`` (a coroutine for async flows); its value or its State."""
     parameters = flow.binder.bind(args, kwargs)
     engine = FlowRunEngine(flow, parameters)

@@ -69,7 +69,9 @@ class FlowRunEngine:
         self.flow = flow
         self.parent = flow_run_context.get()
         parent_task = task_run_context.get()
-        self.recorder: Recorder = self.parent.recorder if self.parent is not None else ensure_started()
+        self.recorder: Recorder = (
+            self.parent.recorder if self.parent is not None else ensure_started()
+        )
         extra_tags = current_tags()
         self.flow_run = FlowRun(
             name="",
@@ -84,12 +86,16 @@ class FlowRunEngine:
         )
         log_prints = flow.log_prints
         if log_prints is None:
-            log_prints = self.parent.log_prints if self.parent is not None else flow.default_log_prints()
+            log_prints = (
+                self.parent.log_prints if self.parent is not None else flow.default_log_prints()
+            )
         if log_prints:
             from legato.logging.loggers import install_print_hook
 
             install_print_hook()
-        self.context = FlowRunContext(flow, self.flow_run, flow.task_runner.duplicate(), self.recorder, log_prints)
+        self.context = FlowRunContext(
+            flow, self.flow_run, flow.task_runner.duplicate(), self.recorder, log_prints
+        )
         self._log_extra: dict[str, Any] | None = None
         self.link: TaskRun | None = None
         if self.parent is not None and parent_task is None:
@@ -209,10 +215,16 @@ class FlowRunEngine:
             exc = FlowRunTimeoutError(message)
             state = TimedOut(message=message, data=exc)
         else:
-            state = Failed(message=f"Flow run encountered an exception: {format_exception_line(exc)}", data=exc)
+            state = Failed(
+                message=f"Flow run encountered an exception: {format_exception_line(exc)}", data=exc
+            )
         if self.flow_run.run_count <= self.flow.retries:
             delay = self.flow.retry_delay_seconds or 0.0
-            self.log(_INFO, "Received non-final state 'AwaitingRetry' when proposing final state %r and will attempt to run again...", str(state))
+            self.log(
+                _INFO,
+                "Received non-final state 'AwaitingRetry' when proposing final state %r and will attempt to run again...",
+                str(state),
+            )
             self.set_state(AwaitingRetry(message=state.message))
             return float(delay)
         self.log(logging.ERROR, "Encountered exception during execution: %r", exc, exc_info=exc)
@@ -221,7 +233,9 @@ class FlowRunEngine:
 
     def handle_crash(self, exc: BaseException) -> None:
         self.wait_for_futures()
-        self.set_state(Crashed(message=f"Execution was interrupted: {format_exception_line(exc)}", data=exc))
+        self.set_state(
+            Crashed(message=f"Execution was interrupted: {format_exception_line(exc)}", data=exc)
+        )
 
     def wait_for_futures(self) -> None:
         for future in list(self.context.futures):
@@ -259,7 +273,12 @@ class FlowRunEngine:
                     run_coroutine_sync(outcome)
             except Exception:
                 name = getattr(hook, "__name__", repr(hook))
-                self.log(logging.ERROR, "An error was encountered while running hook %r", name, exc_info=True)
+                self.log(
+                    logging.ERROR,
+                    "An error was encountered while running hook %r",
+                    name,
+                    exc_info=True,
+                )
 
 
 def return_value_to_state(result: Any) -> State:
@@ -270,8 +289,10 @@ def return_value_to_state(result: Any) -> State:
         result.wait()
         state = result.state
         return Completed(data=state.result()) if state.is_completed() else _failed_from(state)
-    if isinstance(result, list | tuple | set) and result and any(
-        isinstance(item, State | PrefectFuture) for item in result
+    if (
+        isinstance(result, list | tuple | set)
+        and result
+        and any(isinstance(item, State | PrefectFuture) for item in result)
     ):
         states = []
         for item in result:

@@ -135,7 +135,9 @@ def _state_value(state: State, run_name: str | None, allow_failed: bool) -> Any:
     )
 
 
-def resolve_parameters(parameters: dict[str, Any], flow_run: FlowRun | None) -> tuple[dict[str, Any], bool]:
+def resolve_parameters(
+    parameters: dict[str, Any], flow_run: FlowRun | None
+) -> tuple[dict[str, Any], bool]:
     """Resolve every parameter; also say whether any value changed."""
     resolved = parameters
     changed = False

@@ -24,9 +24,13 @@ def check_retries(value: Any, owner: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterError(f"retries={value!r} for {owner} must be a whole number >= 0, e.g. retries=3.")
+        raise ParameterError(
+            f"retries={value!r} for {owner} must be a whole number >= 0, e.g. retries=3."
+        )
     if value < 0:
-        raise ParameterError(f"retries={value} for {owner} is negative. Use 0 (no retries) or more.")
+        raise ParameterError(
+            f"retries={value} for {owner} is negative. Use 0 (no retries) or more."
+        )
     return value
 
 
@@ -36,7 +40,9 @@ def check_timeout(value: Any, owner: str) -> float | None:
     if isinstance(value, _dt.timedelta):
         value = value.total_seconds()
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParameterError(f"timeout_seconds={value!r} for {owner} must be a number of seconds, e.g. 30.")
+        raise ParameterError(
+            f"timeout_seconds={value!r} for {owner} must be a number of seconds, e.g. 30."
+        )
     if value <= 0:
         raise ParameterError(
             f"timeout_seconds={value} for {owner} must be greater than 0. Leave it unset for no timeout."
@@ -68,7 +74,9 @@ def check_retry_delays(value: Any, retries: int | None, owner: str) -> list[floa
 
 def _check_delays(delays: list[Any], original: Any, owner: str) -> list[float]:
     if any(delay < 0 for delay in delays):
-        raise ParameterError(f"retry_delay_seconds={original!r} for {owner} has a negative delay. Use delays >= 0.")
+        raise ParameterError(
+            f"retry_delay_seconds={original!r} for {owner} has a negative delay. Use delays >= 0."
+        )
     return [float(delay) for delay in delays]
 
 
@@ -84,7 +92,9 @@ def check_jitter(value: Any, owner: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ParameterError(f"retry_jitter_factor={value!r} for {owner} must be a number >= 0, e.g. 0.5.")
+        raise ParameterError(
+            f"retry_jitter_factor={value!r} for {owner} must be a number >= 0, e.g. 0.5."
+        )
     return float(value)
 
 
@@ -95,11 +105,13 @@ def check_hooks(hooks: Any, name: str, owner: str) -> list[Callable[..., Any]]:
         hooks = [hooks]
     if not isinstance(hooks, Iterable):
         raise ParameterError(f"{name}={hooks!r} for {owner} must be a list of functions.")
-    hooks = list(hooks)
-    for hook in hooks:
+    checked: list[Callable[..., Any]] = list(hooks)
+    for hook in checked:
         if not callable(hook):
-            raise ParameterError(f"{name} for {owner} contains {hook!r}, which is not callable. Pass functions.")
-    return hooks
+            raise ParameterError(
+                f"{name} for {owner} contains {hook!r}, which is not callable. Pass functions."
+            )
+    return checked
 
 
 def check_run_name(value: Any, option: str, owner: str) -> Any:

@@ -85,7 +85,9 @@ class ParameterValidator:
         missing = [
             p.name
             for p in names.values()
-            if p.default is inspect.Parameter.empty and p.kind not in _SKIPPED_KINDS and p.name not in parameters
+            if p.default is inspect.Parameter.empty
+            and p.kind not in _SKIPPED_KINDS
+            and p.name not in parameters
         ]
         if (unknown and not has_var_keyword) or missing:
             parts = []

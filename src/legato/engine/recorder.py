@@ -164,7 +164,9 @@ class Recorder:
             except Exception:
                 failures += 1
                 if failures == 1 or failures % 100 == 0:
-                    logger.exception("legato could not write run records (attempt %d); will retry", failures)
+                    logger.exception(
+                        "legato could not write run records (attempt %d); will retry", failures
+                    )
 
     def close(self) -> None:
         """Flush, stop the thread and close the client."""

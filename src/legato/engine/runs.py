@@ -37,7 +37,9 @@ class _Run:
         "total_run_time",
     )
 
-    def __init__(self, name: str, state: State, tags: list[str], parameters: dict[str, Any]) -> None:
+    def __init__(
+        self, name: str, state: State, tags: list[str], parameters: dict[str, Any]
+    ) -> None:
         self.id = new_uuid()
         self.name = name
         self.state = state

@@ -19,7 +19,15 @@ _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 class ParameterBinder:
     """Turns ``(args, kwargs)`` into a ``{name: value}`` dict for one function."""
 
-    __slots__ = ("_defaults", "_is_simple", "_name_set", "_names", "_positional", "_signature", "function_name")
+    __slots__ = (
+        "_defaults",
+        "_is_simple",
+        "_name_set",
+        "_names",
+        "_positional",
+        "_signature",
+        "function_name",
+    )
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self._signature = inspect.signature(fn)
@@ -27,8 +35,12 @@ class ParameterBinder:
         parameters = list(self._signature.parameters.values())
         self._names = tuple(p.name for p in parameters)
         self._name_set = frozenset(self._names)
-        self._defaults = {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
-        self._positional = sum(1 for p in parameters if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        self._defaults = {
+            p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty
+        }
+        self._positional = sum(
+            1 for p in parameters if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        )
         self._is_simple = all(
             p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
             for p in parameters
@@ -74,7 +86,9 @@ class ParameterBinder:
         bound.apply_defaults()
         return dict(bound.arguments)
 
-    def to_call_arguments(self, parameters: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def to_call_arguments(
+        self, parameters: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """``(args, kwargs)`` that call the function with ``parameters``."""
         args: list[Any] = []
         kwargs: dict[str, Any] = {}

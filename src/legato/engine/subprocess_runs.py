@@ -46,9 +46,17 @@ def pack(task: Task[..., Any], task_run: TaskRun, flow_context: FlowRunContext |
                 },
                 "flow_run": None
                 if flow_run is None
-                else {"id": flow_run.id, "name": flow_run.name, "flow_name": flow_run.flow_name, "flow_id": flow_run.flow_id},
+                else {
+                    "id": flow_run.id,
+                    "name": flow_run.name,
+                    "flow_name": flow_run.flow_name,
+                    "flow_id": flow_run.flow_id,
+                },
                 "log_prints": flow_context.log_prints if flow_context is not None else False,
-                "settings": {"LEGATO_HOME": str(settings.home), "LEGATO_LOGGING_LEVEL": settings.logging.level},
+                "settings": {
+                    "LEGATO_HOME": str(settings.home),
+                    "LEGATO_LOGGING_LEVEL": settings.logging.level,
+                },
             }
         )
     )
@@ -102,9 +110,16 @@ def run_packed_task(payload: bytes) -> bytes:
         setup_logging()
         recorder, client = _recorder()
         task_run = TaskRun(
-            name=run["name"], task_key=task.task_key, task_name=task.name, dynamic_key=run["dynamic_key"],
-            state=Pending(), tags=run["tags"], parameters=run["parameters"], flow_run_id=run["flow_run_id"],
-            task_version=task.version, task_inputs=run["task_inputs"],
+            name=run["name"],
+            task_key=task.task_key,
+            task_name=task.name,
+            dynamic_key=run["dynamic_key"],
+            state=Pending(),
+            tags=run["tags"],
+            parameters=run["parameters"],
+            flow_run_id=run["flow_run_id"],
+            task_version=task.version,
+            task_inputs=run["task_inputs"],
         )
         task_run.id = run["id"]
         flow_context = None
@@ -112,7 +127,9 @@ def run_packed_task(payload: bytes) -> bytes:
             info = data["flow_run"]
             flow_run = FlowRun(info["name"], info["flow_id"], info["flow_name"], Pending(), [], {})
             flow_run.id = info["id"]
-            flow_context = FlowRunContext(None, flow_run, ThreadPoolTaskRunner(), recorder, data["log_prints"])
+            flow_context = FlowRunContext(
+                None, flow_run, ThreadPoolTaskRunner(), recorder, data["log_prints"]
+            )
         token = flow_run_context.set(flow_context)
         try:
             engine = TaskRunEngine(task, task_run, flow_context, recorder)
@@ -128,7 +145,13 @@ def run_packed_task(payload: bytes) -> bytes:
         states, logs = client.drain()
         # The Pending state was recorded by the parent already.
         states = [row for row in states if row[3] != "PENDING" or row[4] != "Pending"]
-        fields = (task_run.name, task_run.run_count, task_run._start_time, task_run._end_time, task_run.total_run_time)
+        fields = (
+            task_run.name,
+            task_run.run_count,
+            task_run._start_time,
+            task_run._end_time,
+            task_run.total_run_time,
+        )
         return bytes(cloudpickle.dumps((_picklable(state), states, logs, fields)))
 
 
@@ -139,7 +162,9 @@ def _picklable(state: State) -> State:
         cloudpickle.dumps(state.data)
         return state
     except Exception:
-        error = RuntimeError(f"(not picklable) {format_exception_line(state.data) if isinstance(state.data, BaseException) else repr(state.data)}")
+        error = RuntimeError(
+            f"(not picklable) {format_exception_line(state.data) if isinstance(state.data, BaseException) else repr(state.data)}"
+        )
         return state.copy(data=error)
 
 

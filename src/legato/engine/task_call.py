@@ -34,7 +34,11 @@ def _recorder_for(flow_context: Any) -> Recorder:
 
 
 def call_task(
-    task: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_state: bool, wait_for: Any
+    task: Task[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    return_state: bool,
+    wait_for: Any,
 ) -> Any:
     """Run ``task`` now in this thread; its value, or its State."""
     flow_context = flow_run_context.get()
@@ -80,7 +84,9 @@ def _value(state: State) -> Any:
     return state.result()
 
 
-def submit_task(task: Task[..., Any], parameters: dict[str, Any], wait_for: Any) -> PrefectFuture[Any]:
+def submit_task(
+    task: Task[..., Any], parameters: dict[str, Any], wait_for: Any
+) -> PrefectFuture[Any]:
     """Submit ``task`` to the current flow's task runner (or a process-wide one)."""
     flow_context = flow_run_context.get()
     if flow_context is not None:

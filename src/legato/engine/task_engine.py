@@ -11,6 +11,7 @@ import inspect
 import logging
 import random
 import time
+import uuid
 from collections.abc import AsyncGenerator, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,7 @@ def create_task_run(
     wait_for: Iterable[Any] | None = None,
 ) -> tuple[TaskRun, list[Any]]:
     """A new Pending task run (recorded), and the upstream futures it waits for."""
+    flow_run_id: uuid.UUID | None
     if flow_context is not None:
         dynamic_key = flow_context.next_dynamic_key(task.task_key)
         flow_run = flow_context.flow_run
@@ -109,7 +111,9 @@ class TaskRunEngine:
         self.recorder = recorder
         log_prints = task.log_prints
         if log_prints is None:
-            log_prints = flow_context.log_prints if flow_context is not None else task.default_log_prints()
+            log_prints = (
+                flow_context.log_prints if flow_context is not None else task.default_log_prints()
+            )
         self.context = TaskRunContext(task, task_run, recorder, log_prints, task_run.parameters)
         self.run_logger_extra: dict[str, Any] | None = None
 
@@ -208,12 +212,21 @@ class TaskRunEngine:
         if delay is None:
             retries = self.task.retries
             reason = "Retries are exhausted" if retries else "No retries configured for this task."
-            self.log(logging.ERROR, "Task run failed with exception: %r - %s", exc, reason, exc_info=exc)
+            self.log(
+                logging.ERROR, "Task run failed with exception: %r - %s", exc, reason, exc_info=exc
+            )
             self.set_state(state)
             return None
         count = self.task_run.run_count
         when = f"in {delay:g} second(s)" if delay else "immediately"
-        self.log(_INFO, "Task run failed with exception: %r - Retry %d/%d will start %s", exc, count, self.task.retries, when)
+        self.log(
+            _INFO,
+            "Task run failed with exception: %r - Retry %d/%d will start %s",
+            exc,
+            count,
+            self.task.retries,
+            when,
+        )
         self.set_state(AwaitingRetry(message=state.message))
         return delay
 
@@ -238,7 +251,9 @@ class TaskRunEngine:
         return delay
 
     def handle_crash(self, exc: BaseException) -> None:
-        self.set_state(Crashed(message=f"Execution was interrupted: {format_exception_line(exc)}", data=exc))
+        self.set_state(
+            Crashed(message=f"Execution was interrupted: {format_exception_line(exc)}", data=exc)
+        )
         self.log(logging.ERROR, "Crashed: %s", format_exception_line(exc))
 
     def finish(self) -> State:
@@ -261,7 +276,12 @@ class TaskRunEngine:
                     _run_coroutine(result)
             except Exception:
                 name = getattr(hook, "__name__", repr(hook))
-                self.log(logging.ERROR, "An error was encountered while running hook %r", name, exc_info=True)
+                self.log(
+                    logging.ERROR,
+                    "An error was encountered while running hook %r",
+                    name,
+                    exc_info=True,
+                )
 
 
 def _run_coroutine(coroutine: Any) -> Any:

@@ -35,7 +35,9 @@ class WorkerPool:
         """Queue one call; start a worker if none is free."""
         with self._lock:
             if self._closed:
-                raise RuntimeError("This task runner has shut down; submit from inside its flow run.")
+                raise RuntimeError(
+                    "This task runner has shut down; submit from inside its flow run."
+                )
             if self._idle:
                 self._idle -= 1
                 start = False
@@ -43,7 +45,9 @@ class WorkerPool:
                 start = len(self._threads) < self._max_workers
                 if start:
                     thread = threading.Thread(
-                        target=self._work, name=f"{self._name_prefix}-{len(self._threads)}", daemon=True
+                        target=self._work,
+                        name=f"{self._name_prefix}-{len(self._threads)}",
+                        daemon=True,
                     )
                     self._threads.append(thread)
         self._queue.put((fn, args))

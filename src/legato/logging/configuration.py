@@ -55,7 +55,9 @@ class ConsoleHandler(logging.Handler):
         with self._buffer_lock:
             if self._thread is not None:
                 return
-            self._thread = threading.Thread(target=self._flush_loop, name="legato-console", daemon=True)
+            self._thread = threading.Thread(
+                target=self._flush_loop, name="legato-console", daemon=True
+            )
         self._thread.start()
 
     def _flush_loop(self) -> None:
@@ -114,7 +116,9 @@ def setup_logging() -> None:
         recorder_handler = run_log_recorder = RunLogRecorder()
         for name in ("legato.flow_runs", "legato.task_runs"):
             logging.getLogger(name).addHandler(recorder_handler)
-        if settings.logging.setup and not any(getattr(h, "_legato_console", False) for h in root.handlers):
+        if settings.logging.setup and not any(
+            getattr(h, "_legato_console", False) for h in root.handlers
+        ):
             global _console
             console = ConsoleHandler()
             console.setFormatter(ConsoleFormatter())

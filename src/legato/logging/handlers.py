@@ -49,7 +49,9 @@ class ConsoleFormatter(logging.Formatter):
     """``12:00:00.123 | INFO    | Flow run 'brave-otter' - message``."""
 
     def __init__(self) -> None:
-        super().__init__("%(asctime)s.%(msecs)03d | %(levelname)-7s | %(run_prefix)s%(message)s", "%H:%M:%S")
+        super().__init__(
+            "%(asctime)s.%(msecs)03d | %(levelname)-7s | %(run_prefix)s%(message)s", "%H:%M:%S"
+        )
 
     def format(self, record: logging.LogRecord) -> str:
         attributes = record.__dict__

@@ -21,7 +21,9 @@ task_run_logger = logging.getLogger("legato.task_runs")
 class LoggingAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
     """A logger adapter that merges run fields into each record's ``extra``."""
 
-    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+    def process(
+        self, msg: Any, kwargs: MutableMapping[str, Any]
+    ) -> tuple[Any, MutableMapping[str, Any]]:
         extra = kwargs.get("extra")
         kwargs["extra"] = {**(self.extra or {}), **extra} if extra else self.extra
         return msg, kwargs
@@ -102,7 +104,13 @@ def _printing_logger() -> LoggingAdapter | None:
     return None
 
 
-def _print(*values: object, sep: str | None = " ", end: str | None = "\n", file: Any = None, flush: bool = False) -> None:
+def _print(
+    *values: object,
+    sep: str | None = " ",
+    end: str | None = "\n",
+    file: Any = None,
+    flush: bool = False,
+) -> None:
     if file is None or file is sys.stdout:
         run_logger = _printing_logger()
         if run_logger is not None:

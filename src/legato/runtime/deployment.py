@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["flow_run_id", "id", "name", "parameters", "version"]
+_FIELDS = ("flow_run_id", "id", "name", "parameters", "version")
+__all__ = list(_FIELDS)
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name in _FIELDS:
         # Deployments arrive with the deployments issue; until then no run is deployed.
         return {} if name == "parameters" else None
-    raise AttributeError(f"legato.runtime.deployment has no attribute {name!r}; available: {', '.join(__all__)}")
+    raise AttributeError(
+        f"legato.runtime.deployment has no attribute {name!r}; available: {', '.join(_FIELDS)}"
+    )

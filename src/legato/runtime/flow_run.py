@@ -6,7 +6,7 @@ from typing import Any
 
 from legato.engine.context import flow_run_context
 
-__all__ = [
+_FIELDS = (
     "deployment_id",
     "flow_name",
     "flow_version",
@@ -18,7 +18,8 @@ __all__ = [
     "run_count",
     "scheduled_start_time",
     "tags",
-]
+)
+__all__ = list(_FIELDS)
 
 
 def _run() -> Any:
@@ -45,6 +46,8 @@ def _field(name: str) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name in _FIELDS:
         return _field(name)
-    raise AttributeError(f"legato.runtime.flow_run has no attribute {name!r}; available: {', '.join(__all__)}")
+    raise AttributeError(
+        f"legato.runtime.flow_run has no attribute {name!r}; available: {', '.join(_FIELDS)}"
+    )

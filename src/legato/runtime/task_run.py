@@ -6,7 +6,7 @@ from typing import Any
 
 from legato.engine.context import task_run_context
 
-__all__ = [
+_FIELDS = (
     "flow_run_id",
     "id",
     "name",
@@ -15,7 +15,8 @@ __all__ = [
     "scheduled_start_time",
     "tags",
     "task_name",
-]
+)
+__all__ = list(_FIELDS)
 
 
 def _field(name: str) -> Any:
@@ -36,6 +37,8 @@ def _field(name: str) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name in _FIELDS:
         return _field(name)
-    raise AttributeError(f"legato.runtime.task_run has no attribute {name!r}; available: {', '.join(__all__)}")
+    raise AttributeError(
+        f"legato.runtime.task_run has no attribute {name!r}; available: {', '.join(_FIELDS)}"
+    )
