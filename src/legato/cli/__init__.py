@@ -1,0 +1,1 @@
+"""The ``legato`` command line: typer + rich, one module per command group."""

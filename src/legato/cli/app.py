@@ -1,0 +1,53 @@
+"""The root of the ``legato`` command: its groups and ``legato version``.
+
+Command modules import only typer at the top; settings, storage and rich are
+imported inside the commands, so ``legato --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from legato.cli import config, flow, flow_run, profile, task_run
+from legato.cli._output import command_group, configure_logging, exits_on_error
+
+app = command_group("legato: workflows with Prefect 3's API, recorded in a local database.")
+app.add_typer(config.app, name="config")
+app.add_typer(profile.app, name="profile")
+app.add_typer(flow.app, name="flow")
+app.add_typer(flow_run.app, name="flow-run")
+app.add_typer(task_run.app, name="task-run")
+
+
+@app.command("version")
+@exits_on_error
+def version() -> None:
+    """Print legato's version, Python, the platform, the database and the API URL."""
+    import platform
+    import sys
+
+    from legato import __version__
+    from legato.cli._output import mask_secret, print_fields
+    from legato.settings import get_current_settings
+
+    settings = get_current_settings()
+    print_fields(
+        "legato",
+        [
+            ("Version", __version__),
+            ("Python", sys.version.split()[0]),
+            ("Platform", platform.platform()),
+            ("Profile", settings.profile),
+            (
+                "Database",
+                mask_secret(
+                    "LEGATO_DATABASE_URL", settings.database.url or str(settings.database_path)
+                ),
+            ),
+            ("API URL", settings.api.url or "embedded"),
+        ],
+    )
+
+
+def main() -> None:
+    """Entry point of the ``legato`` script: configure logging, then run the command."""
+    configure_logging()
+    app()
