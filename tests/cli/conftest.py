@@ -38,6 +38,8 @@ def invoke(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     """Run ``legato ARGS...`` in-process, as a new process would: settings loaded afresh
     from the environment (LEGATO_HOME=home), outside any outer temporary_settings block."""
     monkeypatch.setenv("LEGATO_HOME", str(home))
+    # A wide terminal, so assertions on table cells don't depend on how rich folds them.
+    monkeypatch.setenv("COLUMNS", "200")
     runner = CliRunner()
 
     def run(*args: str, **kwargs: Any) -> Result:

@@ -227,7 +227,9 @@ def print_table(title: str, columns: Sequence[Column], rows: Iterable[Row], *, e
         return
     table = Table(title=title, title_justify="left")
     for header, _ in columns:
-        table.add_column(header, overflow="fold")
+        # A row's id is copied into other commands: keep it on one line; others fold.
+        is_id = header == "ID"
+        table.add_column(header, overflow="fold", no_wrap=is_id, min_width=36 if is_id else len(header))
     for row in materialised:
         table.add_row(*(_cell(read(row)) for _, read in columns))
     console().print(table)

@@ -39,7 +39,8 @@ def list_task_runs(
     columns = [
         ("ID", _output.key("id")),
         ("Name", _output.key("name")),
-        ("Flow run", _output.key("flow_run_id")),
+        # Filtering by one flow run makes its id the same on every row.
+        *([] if flow_run_id else [("Flow run ID", _output.key("flow_run_id"))]),
         ("State", _output.state_text),
         ("Start (UTC)", _output.key("start_time")),
         ("Duration", lambda row: _output.format_duration(row.get("total_run_time"))),
