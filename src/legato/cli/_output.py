@@ -229,7 +229,9 @@ def print_table(title: str, columns: Sequence[Column], rows: Iterable[Row], *, e
     for header, _ in columns:
         # A row's id is copied into other commands: keep it on one line; others fold.
         is_id = header == "ID"
-        table.add_column(header, overflow="fold", no_wrap=is_id, min_width=36 if is_id else len(header))
+        table.add_column(
+            header, overflow="fold", no_wrap=is_id, min_width=36 if is_id else len(header)
+        )
     for row in materialised:
         table.add_row(*(_cell(read(row)) for _, read in columns))
     console().print(table)
