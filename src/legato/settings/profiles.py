@@ -95,6 +95,12 @@ def read_profiles(path: Path) -> Profiles:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Profiles(path)
+    except NotADirectoryError as exc:
+        raise ConfigurationError(
+            f"LEGATO_HOME={str(path.parent)!r} is not a folder (it, or a folder above it, is a file), "
+            "so legato cannot keep its profiles and database there. "
+            "Point LEGATO_HOME at a folder (it is created if missing)."
+        ) from exc
     except OSError as exc:
         raise ConfigurationError(f"Cannot read {path}: {exc}. Check its permissions.") from exc
     import tomllib
