@@ -90,7 +90,7 @@ class StateDetails:
 class State:
     """Where a run is, with an optional message and the run's result or error."""
 
-    __slots__ = ("_details", "_timestamp", "data", "message", "name", "type")
+    __slots__ = ("_details", "_run_ids", "_timestamp", "data", "message", "name", "type")
 
     def __init__(
         self,
@@ -106,6 +106,7 @@ class State:
         self.message = message
         self.data = data
         self._details = state_details
+        self._run_ids: tuple[Any, Any] | None = None
         if timestamp is None:
             self._timestamp = time.time()
         elif isinstance(timestamp, _dt.datetime):
@@ -126,14 +127,27 @@ class State:
 
     @property
     def state_details(self) -> StateDetails:
-        """Ids and options attached to this state."""
-        if self._details is None:
-            self._details = StateDetails()
-        return self._details
+        """Ids and options attached to this state (made on first read)."""
+        details = self._details
+        if details is None:
+            details = self._details = StateDetails()
+        if self._run_ids is not None:
+            details.flow_run_id, details.task_run_id = self._run_ids
+            self._run_ids = None
+        return details
 
     @state_details.setter
     def state_details(self, value: StateDetails) -> None:
         self._details = value
+        self._run_ids = None
+
+    def attach_run_ids(self, flow_run_id: Any, task_run_id: Any) -> None:
+        """Note the run this state belongs to; shows in ``state_details`` when read."""
+        if self._details is None:
+            self._run_ids = (flow_run_id, task_run_id)
+        else:
+            self._details.flow_run_id = flow_run_id
+            self._details.task_run_id = task_run_id
 
     # -- predicates ---------------------------------------------------------
     def is_scheduled(self) -> bool:
@@ -189,7 +203,7 @@ class State:
             "name": self.name,
             "message": self.message,
             "data": self.data,
-            "state_details": self._details,
+            "state_details": self.state_details if (self._details or self._run_ids) else None,
             "timestamp": self._timestamp,
         }
         values.update(updates)

@@ -96,7 +96,6 @@ class FlowRunEngine:
         self.context = FlowRunContext(
             flow, self.flow_run, flow.task_runner.duplicate(), self.recorder, log_prints
         )
-        self._log_extra: dict[str, Any] | None = None
         self.link: TaskRun | None = None
         if self.parent is not None and parent_task is None:
             self.link = self._create_link_task_run(self.parent)
@@ -138,16 +137,21 @@ class FlowRunEngine:
     # -- logging and states -----------------------------------------------------
     def log(self, level: int, message: str, *args: Any, exc_info: Any = None) -> None:
         if flow_run_logger.isEnabledFor(level):
-            if self._log_extra is None:
-                self._log_extra = flow_run_extra(self.context)
+            run = self.flow_run
             log_run_line(
                 flow_run_logger,
                 level,
-                f"Flow run {self.flow_run.name!r} - ",
+                f"Flow run {run.name!r} - ",
                 message % args if args else message,
+                self.recorder,
+                run.id,
+                None,
                 self._log_extra,
                 exc_info,
             )
+
+    def _log_extra(self) -> dict[str, Any]:
+        return flow_run_extra(self.context)
 
     def set_state(self, state: State) -> State:
         run = self.flow_run

@@ -48,6 +48,7 @@ def call_task(
     for upstream in upstreams:
         upstream.wait()
     engine = TaskRunEngine(task, task_run, flow_context, recorder)
+    engine.call_arguments = (args, kwargs)
     standalone = flow_context is None and task_run_context.get() is None
     kind = task._kind
     if kind == _ASYNC:

@@ -29,13 +29,11 @@ from legato.exceptions import ParameterError, TaskRunTimeoutError, UpstreamTaskE
 from legato.logging.engine_lines import log_run_line
 from legato.logging.loggers import task_run_extra, task_run_logger
 from legato.states import (
+    TERMINAL_STATES,
     AwaitingRetry,
-    Completed,
     Crashed,
     Failed,
     Pending,
-    Retrying,
-    Running,
     State,
     StateType,
     TimedOut,
@@ -49,6 +47,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 _INFO = logging.INFO
 _RUNNING = StateType.RUNNING
+_COMPLETED = StateType.COMPLETED
+_PENDING = StateType.PENDING
 _standalone_counter: dict[str, int] = {}
 
 
@@ -73,13 +73,15 @@ def create_task_run(
         flow_run_name = None
     inputs, upstream_futures = collect_task_inputs(parameters, wait_for)
     extra_tags = current_tags()
-    tags = list(task.tags.union(extra_tags)) if extra_tags else list(task.tags)
+    tags = (
+        list(task.tags.union(extra_tags)) if extra_tags else (list(task.tags) if task.tags else [])
+    )
     task_run = TaskRun(
         name=f"{task.name}-{dynamic_key}",
         task_key=task.task_key,
         task_name=task.name,
         dynamic_key=str(dynamic_key),
-        state=Pending(),
+        state=State(_PENDING, "Pending"),
         tags=tags,
         parameters=parameters,
         flow_run_id=flow_run_id,
@@ -96,7 +98,7 @@ def create_task_run(
 class TaskRunEngine:
     """The rules of one task run, shared by the sync and async loops."""
 
-    __slots__ = ("context", "flow_context", "recorder", "run_logger_extra", "task", "task_run")
+    __slots__ = ("call_arguments", "context", "flow_context", "recorder", "task", "task_run")
 
     def __init__(
         self,
@@ -115,21 +117,28 @@ class TaskRunEngine:
                 flow_context.log_prints if flow_context is not None else task.default_log_prints()
             )
         self.context = TaskRunContext(task, task_run, recorder, log_prints, task_run.parameters)
-        self.run_logger_extra: dict[str, Any] | None = None
+        # The caller's (args, kwargs) when the task was called directly: used as is
+        # when no argument needed resolving.
+        self.call_arguments: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
     # -- logging --------------------------------------------------------------
     def log(self, level: int, message: str, *args: Any, exc_info: Any = None) -> None:
         if task_run_logger.isEnabledFor(level):
-            if self.run_logger_extra is None:
-                self.run_logger_extra = task_run_extra(self.context, self.flow_context)
+            run = self.task_run
             log_run_line(
                 task_run_logger,
                 level,
-                f"Task run {self.task_run.name!r} - ",
+                f"Task run {run.name!r} - ",
                 message % args if args else message,
-                self.run_logger_extra,
+                self.recorder,
+                run.flow_run_id,
+                run.id,
+                self._log_extra,
                 exc_info,
             )
+
+    def _log_extra(self) -> dict[str, Any]:
+        return task_run_extra(self.context, self.flow_context)
 
     # -- transitions ----------------------------------------------------------
     def set_state(self, state: State) -> State:
@@ -140,11 +149,9 @@ class TaskRunEngine:
             run.total_run_time += now - previous.timestamp_seconds
         if state.type is _RUNNING and run._start_time is None:
             run._start_time = now
-        if state.is_final():
+        if state.type in TERMINAL_STATES:
             run._end_time = now
-        details = state.state_details
-        details.task_run_id = run.id
-        details.flow_run_id = run.flow_run_id
+        state.attach_run_ids(run.flow_run_id, run.id)
         run.state = state
         self.recorder.task_state(run)
         return state
@@ -168,7 +175,10 @@ class TaskRunEngine:
         if changed:
             self.task_run.parameters = resolved
             self.context.parameters = resolved
-        self._name_run(resolved)
+        if self.task.task_run_name is not None:
+            self._name_run(resolved)
+        if not changed and self.call_arguments is not None:
+            return self.call_arguments
         return self.task.binder.to_call_arguments(resolved)
 
     def _name_run(self, parameters: dict[str, Any]) -> None:
@@ -188,12 +198,16 @@ class TaskRunEngine:
     def begin_attempt(self) -> None:
         run = self.task_run
         run.run_count += 1
-        self.set_state(Retrying() if run.run_count > 1 else Running())
-        if self.task.on_running:
-            self.run_hooks(self.task.on_running, run.state)
+        self.set_state(
+            State(_RUNNING, "Retrying") if run.run_count > 1 else State(_RUNNING, "Running")
+        )
+        if self.task.on_running_hooks:
+            self.run_hooks(self.task.on_running_hooks, run.state)
 
     def handle_success(self, result: Any) -> State:
-        state = result if isinstance(result, State) else Completed(data=result)
+        state = (
+            result if isinstance(result, State) else State(_COMPLETED, "Completed", None, result)
+        )
         return self.set_state(state)
 
     def handle_exception(self, exc: BaseException) -> float | None:
@@ -259,12 +273,13 @@ class TaskRunEngine:
     def finish(self) -> State:
         state = self.task_run.state
         task = self.task
-        if state.is_completed():
-            if task.on_completion:
-                self.run_hooks(task.on_completion, state)
-        elif state.is_failed() and task.on_failure:
-            self.run_hooks(task.on_failure, state)
-        level = _INFO if not (state.is_failed() or state.is_crashed()) else logging.ERROR
+        state_type = state.type
+        if state_type is _COMPLETED:
+            if task.on_completion_hooks:
+                self.run_hooks(task.on_completion_hooks, state)
+        elif state_type is StateType.FAILED and task.on_failure_hooks:
+            self.run_hooks(task.on_failure_hooks, state)
+        level = logging.ERROR if state_type in (StateType.FAILED, StateType.CRASHED) else _INFO
         self.log(level, "Finished in state %s", state)
         return state
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from legato.engine.ids import new_id_str
 from legato.logging import configuration
+
+if TYPE_CHECKING:
+    from legato.engine.recorder import Recorder
 
 _legato = logging.getLogger("legato")
 _second = -1
@@ -49,17 +53,22 @@ def log_run_line(
     level: int,
     prefix: str,
     message: str,
-    extra: dict[str, Any],
+    recorder: Recorder,
+    flow_run_id: Any,
+    task_run_id: Any,
+    extra: Callable[[], dict[str, Any]],
     exc_info: Any = None,
 ) -> None:
-    """Log ``message`` for a run: directly when possible, else through ``logging``."""
+    """Log ``message`` for a run: directly when possible, else through ``logging``.
+
+    ``extra`` builds the record's run fields; it is called only when the
+    record goes through ``logging``.
+    """
     if exc_info is not None or level not in _LEVEL_NAMES or not _is_bypassable(logger):
-        logger.log(level, "%s", message, extra=extra, exc_info=exc_info)
+        logger.log(level, "%s", message, extra=extra(), exc_info=exc_info)
         return
     now = time.time()
-    task_run_id = extra.get("task_run_id")
-    flow_run_id = extra.get("flow_run_id")
-    extra["legato_recorder"].log(
+    recorder.log(
         (
             new_id_str(),
             None if flow_run_id is None else str(flow_run_id),
