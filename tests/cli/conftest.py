@@ -54,13 +54,16 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def run_row(fields: tuple[str, ...], **values: Any) -> dict[str, Any]:
+def run_row(fields: tuple[str, ...], **values: Any) -> tuple[Any, ...]:
+    """A run record: a tuple in ``fields`` order; ``updated`` defaults to ``created``."""
     row: dict[str, Any] = dict.fromkeys(fields)
     row.update(parameters="{}", tags="[]", run_count=1, total_run_time=0.0, created=time.time())
     if "task_inputs" in fields:
         row.update(task_inputs="{}", task_key="k", dynamic_key="0")
     row.update(values)
-    return row
+    if row["updated"] is None:
+        row["updated"] = row["created"]
+    return tuple(row[name] for name in fields)
 
 
 class Store:

@@ -108,8 +108,9 @@ def test_follow_prints_new_lines_until_the_run_ends(home, store):
         state_timestamp=store.start + 32,
         total_run_time=2.0,
         created=store.start + 20,
+        updated=store.start + 32,
     )
-    batch.flow_runs.append(row)
+    batch.flow_runs.append(tuple(row[name] for name in FLOW_RUN_FIELDS))
     store.record(batch)
 
     # Then the process prints it and exits on its own

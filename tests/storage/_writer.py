@@ -16,26 +16,27 @@ from legato.storage.records import RecordBatch
 
 
 def make_batch(writer: int, number: int, task_runs: int) -> RecordBatch:
+    """Plain tuples in field order, like the recorder's rows."""
     now = time.time()
     flow_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"legato-flow:writer-{writer}"))
     run_id = str(uuid.uuid4())
-    run = {
-        "id": run_id, "flow_id": flow_id, "name": f"w{writer}-{number}", "flow_version": None,
-        "parameters": "{}", "tags": "[]", "run_count": 1, "parent_flow_run_id": None,
-        "parent_task_run_id": None, "state_type": "COMPLETED", "state_name": "Completed",
-        "state_message": None, "state_timestamp": now, "expected_start_time": now,
-        "start_time": now, "end_time": now, "total_run_time": 0.0, "created": now,
-    }  # fmt: skip
+    # id, flow_id, name, flow_version, parameters, tags, run_count, parent_flow_run_id,
+    # parent_task_run_id, state_type, state_name, state_message, state_timestamp,
+    # expected_start_time, start_time, end_time, total_run_time, created, updated
+    run = (
+        run_id, flow_id, f"w{writer}-{number}", None, "{}", "[]", 1, None, None,
+        "COMPLETED", "Completed", None, now, now, now, now, 0.0, now, now,
+    )  # fmt: skip
     batch = RecordBatch(flows=[(flow_id, f"writer-{writer}")], flow_runs=[run])
     for index in range(task_runs):
         task_id = str(uuid.uuid4())
-        batch.task_runs.append({
-            **{key: run[key] for key in run if key in {"tags", "run_count", "state_type", "state_name",
-               "state_message", "state_timestamp", "expected_start_time", "start_time", "end_time",
-               "total_run_time", "created"}},
-            "id": task_id, "flow_run_id": run_id, "name": f"t-{index}", "task_key": "t",
-            "dynamic_key": str(index), "task_version": None, "cache_key": None, "task_inputs": "{}",
-        })  # fmt: skip
+        # id, flow_run_id, name, task_key, dynamic_key, task_version, cache_key, tags,
+        # task_inputs, run_count, state_type, state_name, state_message, state_timestamp,
+        # expected_start_time, start_time, end_time, total_run_time, created, updated
+        batch.task_runs.append((
+            task_id, run_id, f"t-{index}", "t", str(index), None, None, "[]", "{}", 1,
+            "COMPLETED", "Completed", None, now, now, now, now, 0.0, now, now,
+        ))  # fmt: skip
         batch.states.append((str(uuid.uuid4()), None, task_id, "COMPLETED", "Completed", None, now))
         batch.logs.append((str(uuid.uuid4()), run_id, task_id, "legato.task_runs", 20, "done", now))
     return batch

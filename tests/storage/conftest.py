@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
+from collections import namedtuple
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,18 @@ from typing import Any
 import pytest
 
 from legato.client.embedded import EmbeddedClient
-from legato.storage.records import LogRow, RecordBatch, StateRow
+from legato.storage.records import (
+    FLOW_RUN_FIELDS,
+    TASK_RUN_FIELDS,
+    LogRow,
+    RecordBatch,
+    StateRow,
+)
+
+# Run rows are tuples in field order (records.py); named tuples are such tuples,
+# and keep the tests readable: ``run.id``, ``run._replace(state_type=...)``.
+FlowRunRecord = namedtuple("FlowRunRecord", FLOW_RUN_FIELDS)  # type: ignore[misc]
+TaskRunRecord = namedtuple("TaskRunRecord", TASK_RUN_FIELDS)  # type: ignore[misc]
 
 
 class RecordFactory:
@@ -28,7 +40,7 @@ class RecordFactory:
     def flow(self, name: str = "etl") -> tuple[str, str]:
         return (str(uuid.uuid5(uuid.NAMESPACE_URL, f"legato-flow:{name}")), name)
 
-    def flow_run(self, flow: tuple[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
+    def flow_run(self, flow: tuple[str, str] | None = None, **overrides: Any) -> Any:
         now = self.now()
         row: dict[str, Any] = {
             "id": str(uuid.uuid4()),
@@ -49,11 +61,12 @@ class RecordFactory:
             "end_time": None,
             "total_run_time": 0.0,
             "created": now,
+            "updated": now,
         }
         row.update(overrides)
-        return row
+        return FlowRunRecord(**row)
 
-    def task_run(self, flow_run_id: str | None, **overrides: Any) -> dict[str, Any]:
+    def task_run(self, flow_run_id: str | None, **overrides: Any) -> Any:
         now = self.now()
         row: dict[str, Any] = {
             "id": str(uuid.uuid4()),
@@ -75,9 +88,10 @@ class RecordFactory:
             "end_time": now,
             "total_run_time": 0.001,
             "created": now,
+            "updated": now,
         }
         row.update(overrides)
-        return row
+        return TaskRunRecord(**row)
 
     def state(
         self, flow_run_id: str | None = None, task_run_id: str | None = None, type_: str = "RUNNING"
@@ -98,18 +112,18 @@ class RecordFactory:
             self.now(),
         )
 
-    def flow_run_batch(self, task_runs: int = 2) -> tuple[RecordBatch, dict[str, Any]]:
+    def flow_run_batch(self, task_runs: int = 2) -> tuple[RecordBatch, Any]:
         """A flow run with ``task_runs`` task runs, a state each and a log each."""
         flow = self.flow()
         run = self.flow_run(flow)
         batch = RecordBatch(flows=[flow], flow_runs=[run])
-        batch.states.append(self.state(flow_run_id=run["id"]))
-        batch.logs.append(self.log(flow_run_id=run["id"]))
+        batch.states.append(self.state(flow_run_id=run.id))
+        batch.logs.append(self.log(flow_run_id=run.id))
         for _ in range(task_runs):
-            task_run = self.task_run(run["id"])
+            task_run = self.task_run(run.id)
             batch.task_runs.append(task_run)
-            batch.states.append(self.state(task_run_id=task_run["id"], type_="COMPLETED"))
-            batch.logs.append(self.log(run["id"], task_run["id"]))
+            batch.states.append(self.state(task_run_id=task_run.id, type_="COMPLETED"))
+            batch.logs.append(self.log(run.id, task_run.id))
         return batch, run
 
 

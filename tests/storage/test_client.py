@@ -9,7 +9,7 @@ import pytest
 
 from legato.client import Client, EmbeddedClient, get_client
 from legato.exceptions import ObjectNotFound, StorageError
-from legato.storage.records import RecordBatch
+from legato.storage.records import FLOW_RUN_FIELDS, RecordBatch
 
 
 def test_embedded_client_is_a_client(client):
@@ -20,15 +20,16 @@ def test_flow_runs_come_back_decoded_with_flow_name(client, factory):
     batch, run = factory.flow_run_batch()
     client.record(batch)
 
-    row = client.read_flow_run(run["id"])
+    row = client.read_flow_run(run.id)
 
     assert row["flow_name"] == "etl"
     assert row["parameters"] == {"x": 1}
     assert row["tags"] == ["nightly"]
-    assert row["created"] == datetime.fromtimestamp(run["created"], UTC)
+    assert row["created"] == datetime.fromtimestamp(run.created, UTC)
     assert row["created"].tzinfo is UTC
+    assert row["updated"] == datetime.fromtimestamp(run.updated, UTC)
     assert row["end_time"] is None
-    assert set(row) == {*run, "updated", "flow_name"}
+    assert set(row) == {*FLOW_RUN_FIELDS, "flow_name"}
 
 
 def test_read_flow_runs_filters_and_pages_newest_first(client, factory):
@@ -38,23 +39,23 @@ def test_read_flow_runs_filters_and_pages_newest_first(client, factory):
         factory.flow_run(report, state_type="FAILED", state_name="Failed"),
         factory.flow_run(etl, state_type="COMPLETED", state_name="Cached"),
     ]
-    child = factory.flow_run(etl, parent_flow_run_id=runs[0]["id"])
+    child = factory.flow_run(etl, parent_flow_run_id=runs[0].id)
     client.record(RecordBatch(flows=[etl, report], flow_runs=[*runs, child]))
 
     def ids(rows: list[dict[str, object]]) -> list[object]:
         return [row["id"] for row in rows]
 
     assert ids(client.read_flow_runs()) == [
-        child["id"],
-        runs[2]["id"],
-        runs[1]["id"],
-        runs[0]["id"],
+        child.id,
+        runs[2].id,
+        runs[1].id,
+        runs[0].id,
     ]
-    assert ids(client.read_flow_runs(flow_name="report")) == [runs[1]["id"]]
-    assert ids(client.read_flow_runs(state_types=["COMPLETED"])) == [runs[2]["id"], runs[0]["id"]]
-    assert ids(client.read_flow_runs(state_names=["Cached"])) == [runs[2]["id"]]
-    assert ids(client.read_flow_runs(parent_flow_run_id=runs[0]["id"])) == [child["id"]]
-    assert ids(client.read_flow_runs(limit=2, offset=1)) == [runs[2]["id"], runs[1]["id"]]
+    assert ids(client.read_flow_runs(flow_name="report")) == [runs[1].id]
+    assert ids(client.read_flow_runs(state_types=["COMPLETED"])) == [runs[2].id, runs[0].id]
+    assert ids(client.read_flow_runs(state_names=["Cached"])) == [runs[2].id]
+    assert ids(client.read_flow_runs(parent_flow_run_id=runs[0].id)) == [child.id]
+    assert ids(client.read_flow_runs(limit=2, offset=1)) == [runs[2].id, runs[1].id]
     assert client.read_flow_runs(state_types=[]) == []
     assert client.count_flow_runs() == 4
     assert client.count_flow_runs(flow_name="etl", state_types=["COMPLETED"]) == 2
@@ -72,48 +73,48 @@ def test_read_flows_by_substring_newest_first(client, factory):
 
 def test_read_task_runs_filters(client, factory):
     batch, run = factory.flow_run_batch(task_runs=3)
-    batch.task_runs[0]["state_type"] = "FAILED"
-    batch.task_runs[1]["name"] = "load-1"
+    batch.task_runs[0] = batch.task_runs[0]._replace(state_type="FAILED")
+    batch.task_runs[1] = batch.task_runs[1]._replace(name="load-1")
     loose = factory.task_run(None, name="load-2")
     batch.task_runs.append(loose)
     client.record(batch)
 
-    assert len(client.read_task_runs(flow_run_id=run["id"])) == 3
+    assert len(client.read_task_runs(flow_run_id=run.id)) == 3
     assert [row["name"] for row in client.read_task_runs(name="load")] == ["load-2", "load-1"]
     assert [row["id"] for row in client.read_task_runs(state_types=["FAILED"])] == [
-        batch.task_runs[0]["id"]
+        batch.task_runs[0].id
     ]
-    assert [row["id"] for row in client.read_task_runs(limit=1)] == [loose["id"]]
-    assert client.read_task_run(loose["id"])["task_inputs"] == {}
+    assert [row["id"] for row in client.read_task_runs(limit=1)] == [loose.id]
+    assert client.read_task_run(loose.id)["task_inputs"] == {}
     with pytest.raises(ObjectNotFound, match="task run"):
         client.read_task_run("00000000-0000-0000-0000-000000000000")
 
 
 def test_read_states_oldest_first(client, factory):
     run = factory.flow_run()
-    states = [factory.state(run["id"], type_=t) for t in ("PENDING", "RUNNING", "COMPLETED")]
+    states = [factory.state(run.id, type_=t) for t in ("PENDING", "RUNNING", "COMPLETED")]
     client.record(RecordBatch(flow_runs=[run], states=list(reversed(states))))
 
-    assert [row["type"] for row in client.read_states(flow_run_id=run["id"])] == [
+    assert [row["type"] for row in client.read_states(flow_run_id=run.id)] == [
         "PENDING",
         "RUNNING",
         "COMPLETED",
     ]
-    assert client.read_states(task_run_id=run["id"]) == []
+    assert client.read_states(task_run_id=run.id) == []
     with pytest.raises(ValueError, match="flow_run_id or a task_run_id"):
         client.read_states()
 
 
 def test_read_logs_follows_with_after_and_limit(client, factory):
     run = factory.flow_run()
-    logs = [factory.log(run["id"], message=f"line {i}") for i in range(5)]
+    logs = [factory.log(run.id, message=f"line {i}") for i in range(5)]
     client.record(RecordBatch(flow_runs=[run], logs=logs + [factory.log(None, message="other")]))
 
-    assert [row["message"] for row in client.read_logs(flow_run_id=run["id"], limit=2)] == [
+    assert [row["message"] for row in client.read_logs(flow_run_id=run.id, limit=2)] == [
         "line 0",
         "line 1",
     ]
-    tail = client.read_logs(flow_run_id=run["id"], after=logs[2][6])
+    tail = client.read_logs(flow_run_id=run.id, after=logs[2][6])
     assert [row["message"] for row in tail] == ["line 3", "line 4"]
     assert tail[0]["level"] == 20
     assert len(client.read_logs()) == 6
@@ -122,7 +123,7 @@ def test_read_logs_follows_with_after_and_limit(client, factory):
 def test_ids_are_matched_case_insensitively(client, factory):
     batch, run = factory.flow_run_batch()
     client.record(batch)
-    assert client.read_flow_run(run["id"].upper())["id"] == run["id"]
+    assert client.read_flow_run(run.id.upper())["id"] == run.id
 
 
 def test_delete_flow_run_cascades_to_its_task_runs_states_and_logs(client, factory):
@@ -131,20 +132,20 @@ def test_delete_flow_run_cascades_to_its_task_runs_states_and_logs(client, facto
     client.record(doomed_batch)
     client.record(kept_batch)
 
-    client.delete_flow_run(doomed["id"])
+    client.delete_flow_run(doomed.id)
 
-    assert [row["id"] for row in client.read_flow_runs()] == [kept["id"]]
-    assert client.read_task_runs(flow_run_id=doomed["id"]) == []
+    assert [row["id"] for row in client.read_flow_runs()] == [kept.id]
+    assert client.read_task_runs(flow_run_id=doomed.id) == []
     assert len(client.read_task_runs()) == 1
-    assert client.read_states(flow_run_id=doomed["id"]) == []
+    assert client.read_states(flow_run_id=doomed.id) == []
     for task_run in doomed_batch.task_runs:
-        assert client.read_states(task_run_id=task_run["id"]) == []
-        assert client.read_logs(task_run_id=task_run["id"]) == []
+        assert client.read_states(task_run_id=task_run.id) == []
+        assert client.read_logs(task_run_id=task_run.id) == []
     assert len(client.read_logs()) == 2
-    with pytest.raises(ObjectNotFound, match=doomed["id"]):
-        client.delete_flow_run(doomed["id"])
+    with pytest.raises(ObjectNotFound, match=doomed.id):
+        client.delete_flow_run(doomed.id)
     with pytest.raises(ObjectNotFound):
-        client.read_flow_run(doomed["id"])
+        client.read_flow_run(doomed.id)
 
 
 def test_negative_paging_is_refused(client):

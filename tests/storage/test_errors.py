@@ -82,7 +82,7 @@ def test_database_path_that_is_a_folder(database_path):
 
 def test_write_errors_become_storage_errors(client, factory):
     batch, _ = factory.flow_run_batch()
-    batch.task_runs[0]["task_key"] = None  # NOT NULL
+    batch.task_runs[0] = batch.task_runs[0]._replace(task_key=None)  # NOT NULL
 
     with pytest.raises(StorageError, match="Could not write") as caught:
         client.record(batch)

@@ -167,13 +167,19 @@ def test_fresh_database_and_first_write_load_neither_sqlalchemy_nor_alembic(tmp_
 
 
 def test_schema_tables_carry_the_record_fields():
-    from legato.storage.records import FLOW_RUN_FIELDS, TASK_RUN_FIELDS
+    from legato.storage.records import FLOW_RUN_FIELDS, LOG_FIELDS, STATE_FIELDS, TASK_RUN_FIELDS
+    from legato.storage.writes import FLOW_FIELDS
 
     columns = {
-        table.name: [column.name for column in table.columns] for table in metadata.sorted_tables
+        table.name: tuple(column.name for column in table.columns)
+        for table in metadata.sorted_tables
     }
-    assert columns["flow_runs"] == [*FLOW_RUN_FIELDS, "updated"]
-    assert columns["task_runs"] == [*TASK_RUN_FIELDS, "updated"]
+    # Rows are tuples bound in field order: the fields must be the columns, in order.
+    assert columns["flow_runs"] == FLOW_RUN_FIELDS
+    assert columns["task_runs"] == TASK_RUN_FIELDS
+    assert columns["states"] == STATE_FIELDS
+    assert columns["logs"] == LOG_FIELDS
+    assert columns["flows"] == FLOW_FIELDS
     assert isinstance(metadata.tables["flows"].c.id.type, sa.types.TypeDecorator)
 
 

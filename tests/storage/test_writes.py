@@ -1,17 +1,21 @@
-"""The write path: upserts, appends, idempotence, timestamps."""
+"""The write path: upserts, appends, idempotence, multi-row statements, timestamps."""
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.schema import CreateTable
 
-from legato.storage import sqlite, writes
-from legato.storage.records import RecordBatch
-from legato.storage.types import parse_timestamp
+from legato.storage import schema, sqlite, writes
+from legato.storage.records import FLOW_RUN_FIELDS, TASK_RUN_FIELDS, RecordBatch
+from legato.storage.types import Timestamp, to_datetime
 
 
 @pytest.fixture
@@ -32,50 +36,114 @@ def test_batch_writes_every_table(connection, factory):
 
     assert [
         count(connection, t) for t in ("flows", "flow_runs", "task_runs", "states", "logs")
-    ] == [
-        1,
-        1,
-        3,
-        4,
-        4,
+    ] == [1, 1, 3, 4, 4]
+    row = connection.execute("SELECT name, parameters, created, updated FROM flow_runs").fetchone()
+    assert row == ("happy-otter", '{"x": 1}', run.created, run.updated)
+
+
+def test_timestamps_are_stored_as_the_posix_seconds_given(connection, factory):
+    batch, run = factory.flow_run_batch(task_runs=1)
+    writes.write_batch(connection, batch)
+
+    assert connection.execute(
+        "SELECT typeof(created), typeof(end_time), start_time FROM flow_runs"
+    ).fetchone() == ("real", "null", run.start_time)
+    assert connection.execute("SELECT timestamp FROM states").fetchall() == [
+        (state[6],) for state in batch.states
     ]
-    row = connection.execute("SELECT name, parameters, created FROM flow_runs").fetchone()
-    assert row == ("happy-otter", '{"x": 1}', writes.format_timestamp(run["created"]))
 
 
 def test_latest_snapshot_of_a_run_wins_and_created_is_kept(connection, factory):
     run = factory.flow_run()
     writes.write_batch(connection, RecordBatch(flows=[factory.flow()], flow_runs=[run]))
-    first_updated = connection.execute("SELECT updated FROM flow_runs").fetchone()[0]
 
     # When the same run is written again, later, with a new state and a new created
-    finished = {
-        **run,
-        "state_type": "COMPLETED",
-        "state_name": "Completed",
-        "end_time": factory.now(),
-    }
-    finished["created"] = factory.now()
+    finished = run._replace(
+        state_type="COMPLETED",
+        state_name="Completed",
+        end_time=factory.now(),
+        created=factory.now(),
+        updated=factory.now(),
+    )
     writes.write_batch(connection, RecordBatch(flow_runs=[finished]))
 
     row = connection.execute(
         "SELECT state_type, end_time, created, updated FROM flow_runs"
     ).fetchone()
-    assert row[0] == "COMPLETED"
-    assert row[1] == writes.format_timestamp(finished["end_time"])
-    assert row[2] == writes.format_timestamp(run["created"])
-    assert row[3] >= first_updated
+    assert row == ("COMPLETED", finished.end_time, run.created, finished.updated)
 
 
 def test_last_snapshot_within_one_batch_wins(connection, factory):
     task_run = factory.task_run(None, state_type="RUNNING")
-    done = {**task_run, "state_type": "COMPLETED", "run_count": 2}
+    done = task_run._replace(state_type="COMPLETED", run_count=2)
 
     writes.write_batch(connection, RecordBatch(task_runs=[task_run, done]))
 
     assert connection.execute("SELECT state_type, run_count FROM task_runs").fetchall() == [
         ("COMPLETED", 2)
     ]
+
+
+def test_many_rows_are_written_many_a_statement_and_the_last_snapshot_wins(connection, factory):
+    flow_run = factory.flow_run()
+    task_runs = [factory.task_run(flow_run.id, dynamic_key=str(i)) for i in range(700)]
+
+    def failed(runs):
+        return [run._replace(state_type="FAILED", run_count=2) for run in runs]
+
+    # Later snapshots of runs in the same chunk (0-9) and in an earlier one (250-259)
+    rows = task_runs[:30] + failed(task_runs[:10]) + task_runs[30:] + failed(task_runs[250:260])
+    batch = RecordBatch(
+        flow_runs=[flow_run],
+        task_runs=rows,
+        states=[factory.state(task_run_id=run.id) for run in task_runs],
+    )
+    statements = writes.sqlite_statements(batch, max_variables=100_000, rows_per_statement=256)
+    task_run_statements = [(sql, params) for sql, params in statements if "task_runs" in sql]
+    assert [len(params) for _, params in task_run_statements] == [2, 720 - 512]
+    assert len(task_run_statements[0][1][0]) == 256 * len(TASK_RUN_FIELDS)
+
+    writes.write_batch(connection, batch)
+
+    assert count(connection, "task_runs") == 700
+    assert count(connection, "states") == 700
+    keys = connection.execute(
+        "SELECT dynamic_key FROM task_runs WHERE state_type = 'FAILED' AND run_count = 2"
+    ).fetchall()
+    assert sorted(int(key) for (key,) in keys) == [*range(10), *range(250, 260)]
+
+
+def test_statements_bind_no_more_values_than_sqlite_allows(factory):
+    batch, _ = factory.flow_run_batch(task_runs=30)
+
+    statements = writes.sqlite_statements(batch, max_variables=100)
+
+    for sql, params in statements:
+        assert all(len(values) <= 100 for values in params), sql
+    task_run_sql = [sql for sql, _ in statements if "INTO task_runs" in sql]
+    assert task_run_sql == [writes.TASK_RUNS.values_sql(5)]  # 100 // 20 fields
+
+
+def test_a_row_with_the_wrong_number_of_values_fails_the_batch(connection, factory):
+    batch, _ = factory.flow_run_batch(task_runs=300)
+    # A short row and a long one: flattened together they would shift values silently
+    batch.task_runs[3] = tuple(batch.task_runs[3])[:-1]
+    batch.task_runs[4] = (*batch.task_runs[4], None)
+
+    with pytest.raises(sqlite3.ProgrammingError, match="task_runs row"):
+        writes.write_batch(connection, batch)
+    assert count(connection, "task_runs") == 0
+
+
+def test_rows_are_plain_tuples_in_field_order(connection, factory):
+    run = factory.flow_run()
+    plain = tuple(run)
+    assert type(plain) is tuple and len(plain) == len(FLOW_RUN_FIELDS)
+
+    writes.write_batch(connection, RecordBatch(flows=[factory.flow()], flow_runs=[plain]))
+
+    columns = ", ".join(FLOW_RUN_FIELDS)
+    assert connection.execute(f"SELECT {columns} FROM flow_runs").fetchone() == plain
 
 
 def test_states_and_logs_append_and_a_repeated_batch_changes_nothing(connection, factory):
@@ -95,10 +163,8 @@ def test_states_and_logs_append_and_a_repeated_batch_changes_nothing(connection,
 
 def test_rows_may_arrive_in_any_order_across_batches(connection, factory):
     flow_run = factory.flow_run()
-    task_run = factory.task_run(flow_run["id"])
-    subflow_run = factory.flow_run(
-        parent_flow_run_id=flow_run["id"], parent_task_run_id=task_run["id"]
-    )
+    task_run = factory.task_run(flow_run.id)
+    subflow_run = factory.flow_run(parent_flow_run_id=flow_run.id, parent_task_run_id=task_run.id)
 
     # The task run and the subflow are written before their parents exist
     writes.write_batch(connection, RecordBatch(flow_runs=[subflow_run], task_runs=[task_run]))
@@ -112,7 +178,7 @@ def test_task_run_outside_any_flow(connection, factory):
     task_run = factory.task_run(None)
     writes.write_batch(
         connection,
-        RecordBatch(task_runs=[task_run], states=[factory.state(task_run_id=task_run["id"])]),
+        RecordBatch(task_runs=[task_run], states=[factory.state(task_run_id=task_run.id)]),
     )
     assert connection.execute("SELECT flow_run_id FROM task_runs").fetchall() == [(None,)]
 
@@ -142,52 +208,121 @@ def test_a_failing_batch_is_rolled_back_whole(connection, factory):
     ]
 
 
-def test_prepare_batch_orders_statements_and_takes_a_converter(factory):
+def test_prepare_batch_for_sqlite_passes_the_rows_as_they_are(factory):
+    batch, _ = factory.flow_run_batch(task_runs=1)
+
+    statements = writes.prepare_batch(batch, now=5.0)
+
+    assert statements == [
+        (writes.FLOWS.sql, [(*batch.flows[0], 5.0, 5.0)]),
+        (writes.FLOW_RUNS.sql, batch.flow_runs),
+        (writes.TASK_RUNS.sql, batch.task_runs),
+        (writes.STATES.sql, batch.states),
+        (writes.LOGS.sql, batch.logs),
+    ]
+    assert statements[2][1] is batch.task_runs
+
+
+def test_prepare_batch_with_a_converter_gives_named_rows(factory):
     batch, run = factory.flow_run_batch(task_runs=1)
     batch.flows.clear()
 
-    statements = writes.prepare_batch(
-        batch, lambda seconds: datetime.fromtimestamp(seconds, UTC), now=0.0
-    )
+    def convert(seconds: float) -> datetime:
+        return datetime.fromtimestamp(seconds, UTC)
+
+    statements = writes.prepare_batch(batch, convert, now=0.0)
 
     assert [sql for sql, _ in statements] == [
-        writes.UPSERT_FLOW_RUN,
-        writes.UPSERT_TASK_RUN,
-        writes.INSERT_STATE,
-        writes.INSERT_LOG,
+        writes.FLOW_RUNS.named_sql,
+        writes.TASK_RUNS.named_sql,
+        writes.STATES.named_sql,
+        writes.LOGS.named_sql,
     ]
     flow_run_params = statements[0][1][0]
-    assert flow_run_params["created"] == datetime.fromtimestamp(run["created"], UTC)
+    assert isinstance(flow_run_params, dict)
+    assert list(flow_run_params) == list(FLOW_RUN_FIELDS)
+    assert flow_run_params["id"] == run.id
+    assert flow_run_params["created"] == convert(run.created)
+    assert flow_run_params["updated"] == convert(run.updated)
     assert flow_run_params["end_time"] is None
-    assert flow_run_params["updated"] == datetime.fromtimestamp(0, UTC)
-    assert run["created"] != flow_run_params["created"], "the record itself is not modified"
+    assert statements[2][1][0]["timestamp"] == convert(batch.states[0][6])
+    assert isinstance(run.created, float), "the record itself is not modified"
 
 
-def test_write_sql_is_portable_upsert_text():
-    for sql in (writes.INSERT_FLOW, writes.UPSERT_FLOW_RUN, writes.INSERT_STATE, writes.INSERT_LOG):
-        assert "ON CONFLICT" in sql and "?" not in sql
-    assert "created = excluded.created" not in writes.UPSERT_TASK_RUN
-    assert "updated = excluded.updated" in writes.UPSERT_TASK_RUN
+def test_named_rows_refuse_a_row_of_the_wrong_length():
+    with pytest.raises(ValueError):
+        writes.named_rows(("id", "created"), [("a",)], float)
+
+
+def test_write_sql_is_upsert_text_in_both_placeholder_styles():
+    for table in writes.TABLE_WRITES:
+        assert "ON CONFLICT" in table.sql and "ON CONFLICT" in table.named_sql
+        assert ":" not in table.sql and "?" not in table.named_sql
+        assert table.sql.count("?") == len(table.columns)
+        assert table.values_sql(3).count("?") == 3 * len(table.columns)
+    assert "created = excluded.created" not in writes.TASK_RUNS.sql
+    assert "updated = excluded.updated" in writes.TASK_RUNS.sql
+    assert writes.TASK_RUNS.columns == TASK_RUN_FIELDS
+
+
+def test_none_binds_null(connection):
+    # sqlite.py registers an adapter for None (for speed): it must still mean NULL
+    assert connection.execute("SELECT ? IS NULL, typeof(?)", (None, None)).fetchone() == (
+        1,
+        "null",
+    )
+
+
+# -- the Timestamp column type ------------------------------------------------
 
 
 @given(st.floats(min_value=0, max_value=4_102_444_800))  # 1970 .. 2100
-def test_format_timestamp_rounds_like_datetime(seconds):
-    text = writes.format_timestamp(seconds)
-    assert len(text) == 26
-    assert parse_timestamp(text) == datetime.fromtimestamp(seconds, UTC)
+def test_timestamps_read_back_like_datetime_fromtimestamp(seconds):
+    dialect = sqlite_dialect.dialect()
+    stored = Timestamp().process_bind_param(seconds, dialect)
+    assert stored == seconds
+    read = Timestamp().process_result_value(stored, dialect)
+    assert read == datetime.fromtimestamp(seconds, UTC)
+    assert read is not None and read.tzinfo is UTC
 
 
-@given(
-    st.floats(min_value=0, max_value=4_102_444_800), st.floats(min_value=0, max_value=4_102_444_800)
-)
-def test_timestamp_text_sorts_like_time(first, second):
-    if first <= second:
-        assert writes.format_timestamp(first) <= writes.format_timestamp(second)
-    else:
-        assert writes.format_timestamp(first) >= writes.format_timestamp(second)
+def test_timestamp_binds_datetimes_as_seconds_on_sqlite():
+    dialect = sqlite_dialect.dialect()
+    bind = Timestamp().process_bind_param
+    aware = datetime(2024, 5, 1, 12, 0, 0, 250_000, tzinfo=timezone(timedelta(hours=2)))
+    assert bind(aware, dialect) == aware.timestamp()
+    assert bind(datetime(2024, 5, 1, 10, 0, 0, 250_000), dialect) == aware.timestamp()
+    assert bind(None, dialect) is None
 
 
-def test_format_timestamp_examples():
-    assert writes.format_timestamp(0) == "1970-01-01 00:00:00.000000"
-    assert writes.format_timestamp(1.9999999) == "1970-01-01 00:00:02.000000"
-    assert writes.format_timestamp(1_700_000_000.123456) == "2023-11-14 22:13:20.123456"
+def test_timestamp_is_real_on_sqlite_and_timestamptz_on_postgresql():
+    assert "created REAL NOT NULL" in str(
+        CreateTable(schema.task_runs).compile(dialect=sqlite_dialect.dialect())
+    )
+    assert "created TIMESTAMP WITH TIME ZONE NOT NULL" in str(
+        CreateTable(schema.task_runs).compile(dialect=postgresql.dialect())
+    )
+    pg = postgresql.dialect()
+    assert Timestamp().process_bind_param(0.5, pg) == datetime(1970, 1, 1, 0, 0, 0, 500_000, UTC)
+    local = datetime(2024, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+    assert Timestamp().process_result_value(local, pg) == datetime(2024, 1, 1, tzinfo=UTC)
+    assert to_datetime(local).tzinfo is UTC
+
+
+def test_timestamp_comparisons_bind_seconds(database_path, factory):
+    from legato.storage import database
+
+    batch, run = factory.flow_run_batch(task_runs=0)
+    connection = sqlite.open_database(database_path)
+    writes.write_batch(connection, batch)
+    connection.close()
+    engine = database.create_engine(database.sqlite_url(database_path))
+    try:
+        with engine.connect() as conn:
+            created = schema.flow_runs.c.created
+            at = datetime.fromtimestamp(run.created, UTC)
+            half = timedelta(seconds=0.5)
+            assert conn.execute(sa.select(sa.func.count()).where(created > at - half)).scalar() == 1
+            assert conn.execute(sa.select(sa.func.count()).where(created > at + half)).scalar() == 0
+    finally:
+        engine.dispose()

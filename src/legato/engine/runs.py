@@ -26,6 +26,7 @@ class _Run:
     __slots__ = (
         "_end_time",
         "_expected_start_time",
+        "_id_text",
         "_start_time",
         "created",
         "id",
@@ -41,6 +42,7 @@ class _Run:
         self, name: str, state: State, tags: list[str], parameters: dict[str, Any]
     ) -> None:
         self.id = new_uuid()
+        self._id_text: str | None = None
         self.name = name
         self.state = state
         self.tags = tags
@@ -51,6 +53,17 @@ class _Run:
         self._start_time: float | None = None
         self._end_time: float | None = None
         self.total_run_time = 0.0
+
+    @property
+    def id_text(self) -> str:
+        """``str(self.id)``, computed once (the recorder writes it in many rows).
+
+        ``id`` is set once, when the run is made: the text is not recomputed.
+        """
+        text = self._id_text
+        if text is None:
+            text = self._id_text = str(self.id)
+        return text
 
     @property
     def state_type(self) -> Any:

@@ -1,15 +1,25 @@
 """Plain records that the recorder hands to storage in one batch.
 
 This module is the contract between the engine (which must stay light: no
-SQLAlchemy on the hot path) and storage. Timestamps are POSIX seconds (float,
-UTC); ids are UUID strings; JSON columns are already-encoded strings.
+SQLAlchemy on the hot path) and storage. Every row is a tuple whose items are
+in column order, so that SQLite binds it as it is, with no copy:
+
+- flow runs: ``FLOW_RUN_FIELDS``; task runs: ``TASK_RUN_FIELDS``. Their last
+  field, ``updated``, is the time of the flush: the recorder sets one value
+  for every run row of a batch;
+- states: ``STATE_FIELDS`` (``StateRow``); logs: ``LOG_FIELDS`` (``LogRow``);
+  flows: ``(id, name)`` (``FlowRow``; storage adds ``created`` and ``updated``).
+
+Timestamps are POSIX seconds (float, UTC), stored as they are on SQLite; ids
+are canonical lowercase UUID strings; JSON columns are already-encoded
+strings. A row with the wrong number of fields fails the batch.
 
 Storage (``legato.storage.writes``) needs these never to be None: each row's
 own ``id`` and ``name``; a flow run's ``flow_id``; a task run's ``task_key``
-and ``dynamic_key``; runs' ``run_count``, ``total_run_time``, ``created`` and
-JSON fields (``parameters``, ``tags``, ``task_inputs``); a state's type and
-timestamp; a log's level, message and timestamp. A None there fails the whole
-batch with a StorageError; any other field may be None.
+and ``dynamic_key``; runs' ``run_count``, ``total_run_time``, ``created``,
+``updated`` and JSON fields (``parameters``, ``tags``, ``task_inputs``); a
+state's type and timestamp; a log's level, message and timestamp. A None there
+fails the whole batch with a StorageError; any other field may be None.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Keys of a flow run row, in column order.
+# The fields of a flow run row (a tuple), in column order.
 FLOW_RUN_FIELDS = (
     "id",
     "flow_id",
@@ -37,9 +47,10 @@ FLOW_RUN_FIELDS = (
     "end_time",
     "total_run_time",  # seconds spent Running
     "created",
+    "updated",  # the time of the flush, the same for every row of a batch
 )
 
-# Keys of a task run row, in column order.
+# The fields of a task run row (a tuple), in column order.
 TASK_RUN_FIELDS = (
     "id",
     "flow_run_id",
@@ -60,8 +71,17 @@ TASK_RUN_FIELDS = (
     "end_time",
     "total_run_time",
     "created",
+    "updated",
 )
 
+# The fields of a state row and of a log row; a state or log row belongs to a
+# flow run *or* a task run (a task run's log line may name both).
+STATE_FIELDS = ("id", "flow_run_id", "task_run_id", "type", "name", "message", "timestamp")
+LOG_FIELDS = ("id", "flow_run_id", "task_run_id", "name", "level", "message", "timestamp")
+
+# One value per field of FLOW_RUN_FIELDS / TASK_RUN_FIELDS, in that order.
+FlowRunRow = tuple[Any, ...]
+TaskRunRow = tuple[Any, ...]
 # (id, flow_run_id | None, task_run_id | None, type, name, message | None, timestamp)
 StateRow = tuple[str, str | None, str | None, str, str, str | None, float]
 # (id, flow_run_id | None, task_run_id | None, logger name, level, message, timestamp)
@@ -79,8 +99,8 @@ class RecordBatch:
     """
 
     flows: list[FlowRow] = field(default_factory=list)
-    flow_runs: list[dict[str, Any]] = field(default_factory=list)
-    task_runs: list[dict[str, Any]] = field(default_factory=list)
+    flow_runs: list[FlowRunRow] = field(default_factory=list)
+    task_runs: list[TaskRunRow] = field(default_factory=list)
     states: list[StateRow] = field(default_factory=list)
     logs: list[LogRow] = field(default_factory=list)
 

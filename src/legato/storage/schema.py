@@ -100,7 +100,8 @@ task_runs = sa.Table(
     sa.Column("task_inputs", JSON, nullable=False, server_default="{}"),
     _run_count_column(),
     *_run_state_columns(),
-    sa.Index(None, "flow_run_id"),
+    # A flow run's task runs, newest first, straight from the index.
+    _index_not_null("flow_run_id", "created"),
     sa.Index(None, "created"),
 )
 

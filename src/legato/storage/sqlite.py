@@ -64,6 +64,19 @@ _TABLE_NAMES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT
 _FIX_HOME = "set LEGATO_HOME to a writable directory"
 
 
+def _null(value: None) -> None:
+    return None
+
+
+# sqlite3 binds str, int and float directly, but looks every other value up in
+# its adapter registry, and for None (no adapter) then probes the __adapt__ and
+# __conform__ protocols, raising and clearing an AttributeError each time:
+# ~0.3 µs a None on CPython 3.11, ~9 per task run recorded. With an adapter
+# registered, a None costs one registry lookup and binds NULL exactly as before;
+# so this changes nothing but speed, for every sqlite3 user in the process.
+sqlite3.register_adapter(type(None), _null)
+
+
 @dataclass(frozen=True, slots=True)
 class SchemaSnapshot:
     """The DDL of the Alembic head, as SQLite stores it, and that head's revision."""

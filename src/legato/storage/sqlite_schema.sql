@@ -10,8 +10,8 @@ CREATE TABLE alembic_version (
 CREATE TABLE flows (
 	id CHAR(36) NOT NULL,
 	name VARCHAR NOT NULL,
-	created VARCHAR(26) NOT NULL,
-	updated VARCHAR(26) NOT NULL,
+	created REAL NOT NULL,
+	updated REAL NOT NULL,
 	CONSTRAINT pk_flows PRIMARY KEY (id),
 	CONSTRAINT uq_flows_name UNIQUE (name)
 );
@@ -29,13 +29,13 @@ CREATE TABLE flow_runs (
 	state_type VARCHAR,
 	state_name VARCHAR,
 	state_message TEXT,
-	state_timestamp VARCHAR(26),
-	expected_start_time VARCHAR(26),
-	start_time VARCHAR(26),
-	end_time VARCHAR(26),
+	state_timestamp REAL,
+	expected_start_time REAL,
+	start_time REAL,
+	end_time REAL,
 	total_run_time FLOAT DEFAULT '0' NOT NULL,
-	created VARCHAR(26) NOT NULL,
-	updated VARCHAR(26) NOT NULL,
+	created REAL NOT NULL,
+	updated REAL NOT NULL,
 	CONSTRAINT pk_flow_runs PRIMARY KEY (id)
 );
 
@@ -61,17 +61,17 @@ CREATE TABLE task_runs (
 	state_type VARCHAR,
 	state_name VARCHAR,
 	state_message TEXT,
-	state_timestamp VARCHAR(26),
-	expected_start_time VARCHAR(26),
-	start_time VARCHAR(26),
-	end_time VARCHAR(26),
+	state_timestamp REAL,
+	expected_start_time REAL,
+	start_time REAL,
+	end_time REAL,
 	total_run_time FLOAT DEFAULT '0' NOT NULL,
-	created VARCHAR(26) NOT NULL,
-	updated VARCHAR(26) NOT NULL,
+	created REAL NOT NULL,
+	updated REAL NOT NULL,
 	CONSTRAINT pk_task_runs PRIMARY KEY (id)
 );
 
-CREATE INDEX ix_task_runs_flow_run_id ON task_runs (flow_run_id);
+CREATE INDEX ix_task_runs_flow_run_id_created ON task_runs (flow_run_id, created) WHERE flow_run_id IS NOT NULL;
 
 CREATE INDEX ix_task_runs_created ON task_runs (created);
 
@@ -82,7 +82,7 @@ CREATE TABLE states (
 	type VARCHAR NOT NULL,
 	name VARCHAR NOT NULL,
 	message TEXT,
-	timestamp VARCHAR(26) NOT NULL,
+	timestamp REAL NOT NULL,
 	CONSTRAINT pk_states PRIMARY KEY (id)
 );
 
@@ -97,7 +97,7 @@ CREATE TABLE logs (
 	name VARCHAR NOT NULL,
 	level INTEGER NOT NULL,
 	message TEXT NOT NULL,
-	timestamp VARCHAR(26) NOT NULL,
+	timestamp REAL NOT NULL,
 	CONSTRAINT pk_logs PRIMARY KEY (id)
 );
 

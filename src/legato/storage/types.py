@@ -2,14 +2,13 @@
 
 - ``UUID``: ``CHAR(36)`` on SQLite, native ``UUID`` on PostgreSQL; values are
   canonical lowercase strings both ways.
-- ``Timestamp``: always UTC. On SQLite it is stored as the text
-  ``'YYYY-MM-DD HH:MM:SS.ffffff'`` (fixed width, so it sorts); on PostgreSQL
-  as ``TIMESTAMP WITH TIME ZONE``. Reads give timezone-aware datetimes; binds
-  accept aware datetimes (naive ones are taken as UTC) or POSIX seconds.
+- ``Timestamp``: always UTC. On SQLite it is stored as ``REAL``, POSIX
+  seconds: what the recorder has, so the sqlite3 write path binds it with no
+  conversion, and number order is time order. On PostgreSQL it is
+  ``TIMESTAMP WITH TIME ZONE``. Reads give timezone-aware UTC datetimes
+  (microseconds, rounded like ``datetime.fromtimestamp``); binds accept aware
+  datetimes (naive ones are taken as UTC) or POSIX seconds.
 - ``JSON``: ``TEXT`` on SQLite, ``JSONB`` on PostgreSQL; Python values both ways.
-
-``format_timestamp`` is the one conversion from POSIX seconds to the SQLite
-text form; the sqlite3 write path uses it directly.
 """
 
 from __future__ import annotations
@@ -23,11 +22,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
-from legato.storage.writes import format_timestamp
-
-__all__ = ["JSON", "UUID", "Timestamp", "format_timestamp", "parse_timestamp", "to_datetime"]
-
-_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+__all__ = ["JSON", "UUID", "Timestamp", "to_datetime", "to_seconds"]
 
 
 class UUID(sa.types.TypeDecorator[str]):
@@ -56,23 +51,19 @@ class Timestamp(sa.types.TypeDecorator[datetime]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(sa.String(26))
+            return dialect.type_descriptor(sa.REAL())
         return dialect.type_descriptor(sa.DateTime(timezone=True))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
         if dialect.name == "sqlite":
-            if isinstance(value, datetime):
-                return to_datetime(value).strftime(_SQLITE_FORMAT)
-            return format_timestamp(float(value))
+            return to_seconds(value)
         return to_datetime(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):
-            return parse_timestamp(value)
         return to_datetime(value)
 
 
@@ -107,6 +98,8 @@ def to_datetime(value: datetime | float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def parse_timestamp(text: str) -> datetime:
-    """Parse the SQLite text form back into an aware UTC datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+def to_seconds(value: datetime | float) -> float:
+    """POSIX seconds from a datetime (naive means UTC) or POSIX seconds."""
+    if isinstance(value, datetime):
+        return to_datetime(value).timestamp()
+    return float(value)

@@ -85,8 +85,8 @@ def upgrade() -> None:
         *_current_state_columns(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_task_runs")),
     )
-    for column in ("flow_run_id", "created"):
-        op.create_index(op.f(f"ix_task_runs_{column}"), "task_runs", [column])
+    _create_index_not_null("task_runs", "flow_run_id", "created")
+    op.create_index(op.f("ix_task_runs_created"), "task_runs", ["created"])
     op.create_table(
         "states",
         sa.Column("id", UUID(), nullable=False),
