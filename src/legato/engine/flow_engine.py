@@ -144,7 +144,7 @@ class FlowRunEngine:
                 f"Flow run {run.name!r} - ",
                 message % args if args else message,
                 self.recorder,
-                run.id,
+                run.id_text,
                 None,
                 self._log_extra,
                 exc_info,

@@ -55,8 +55,10 @@ class Recorder:
 
     def _reset_pending(self) -> None:
         self._flows: list[tuple[str, str]] = []
-        self._flow_runs: dict[uuid.UUID, FlowRun] = {}
-        self._task_runs: dict[uuid.UUID, TaskRun] = {}
+        # Keyed by the run object itself: identity hashing is a C call, where
+        # uuid.UUID.__hash__ is Python code.
+        self._flow_runs: dict[FlowRun, FlowRun] = {}
+        self._task_runs: dict[TaskRun, TaskRun] = {}
         self._states: list[_PendingState] = []
         self._raw_states: list[StateRow] = []
         self._logs: list[LogRow] = []
@@ -72,7 +74,7 @@ class Recorder:
             if flow_run.flow_id not in self._known_flows:
                 self._known_flows.add(flow_run.flow_id)
                 self._flows.append((str(flow_run.flow_id), flow_run.flow_name))
-            self._flow_runs[flow_run.id] = flow_run
+            self._flow_runs[flow_run] = flow_run
             self._states.append((flow_run.state, flow_run, None))
             size = len(self._states)
         self._after_add(size)
@@ -80,7 +82,7 @@ class Recorder:
     def task_state(self, task_run: TaskRun) -> None:
         """Record ``task_run``'s current state (and the run itself)."""
         with self._lock:
-            self._task_runs[task_run.id] = task_run
+            self._task_runs[task_run] = task_run
             self._states.append((task_run.state, None, task_run))
             size = len(self._states)
         self._after_add(size)
@@ -88,7 +90,7 @@ class Recorder:
     def merge(self, task_run: TaskRun, states: list[StateRow], logs: list[LogRow]) -> None:
         """Record a run's states and logs that another process collected."""
         with self._lock:
-            self._task_runs[task_run.id] = task_run
+            self._task_runs[task_run] = task_run
             self._raw_states.extend(states)
             self._logs.extend(logs)
             size = len(self._raw_states)

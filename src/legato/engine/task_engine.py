@@ -95,6 +95,10 @@ def create_task_run(
     return task_run, upstream_futures
 
 
+def _text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
 class TaskRunEngine:
     """The rules of one task run, shared by the sync and async loops."""
 
@@ -131,8 +135,10 @@ class TaskRunEngine:
                 f"Task run {run.name!r} - ",
                 message % args if args else message,
                 self.recorder,
-                run.flow_run_id,
-                run.id,
+                self.flow_context.flow_run.id_text
+                if self.flow_context is not None
+                else _text(run.flow_run_id),
+                run.id_text,
                 self._log_extra,
                 exc_info,
             )

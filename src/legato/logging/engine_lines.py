@@ -54,15 +54,15 @@ def log_run_line(
     prefix: str,
     message: str,
     recorder: Recorder,
-    flow_run_id: Any,
-    task_run_id: Any,
+    flow_run_id: str | None,
+    task_run_id: str | None,
     extra: Callable[[], dict[str, Any]],
     exc_info: Any = None,
 ) -> None:
     """Log ``message`` for a run: directly when possible, else through ``logging``.
 
-    ``extra`` builds the record's run fields; it is called only when the
-    record goes through ``logging``.
+    The run ids come as text. ``extra`` builds the record's run fields; it is
+    called only when the record goes through ``logging``.
     """
     if exc_info is not None or level not in _LEVEL_NAMES or not _is_bypassable(logger):
         logger.log(level, "%s", message, extra=extra(), exc_info=exc_info)
@@ -71,8 +71,8 @@ def log_run_line(
     recorder.log(
         (
             new_id_str(),
-            None if flow_run_id is None else str(flow_run_id),
-            None if task_run_id is None else str(task_run_id),
+            flow_run_id,
+            task_run_id,
             logger.name,
             level,
             message,
