@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 _ATOMIC: frozenset[type] = frozenset({int, float, str, bool, type(None), bytes, complex})
 _COLLECTIONS: frozenset[type] = frozenset({list, tuple, set, frozenset, dict})
+# Shared by calls with no upstreams; callers only iterate it.
+_NO_FUTURES: list[PrefectFuture[Any]] = []
 
 
 def map_futures(expr: Any, fn: Callable[[PrefectFuture[Any]], Any]) -> Any:
@@ -67,8 +69,14 @@ def upstream_id(upstream: PrefectFuture[Any] | State) -> uuid.UUID | None:
 
 def collect_task_inputs(
     parameters: dict[str, Any], wait_for: Iterable[Any] | None
-) -> tuple[dict[str, list[uuid.UUID]], list[PrefectFuture[Any]]]:
-    """Upstream run ids per parameter, and every upstream future to wait for."""
+) -> tuple[dict[str, list[uuid.UUID]] | None, list[PrefectFuture[Any]]]:
+    """Upstream run ids per parameter (None if none), and every upstream future to wait for."""
+    if not wait_for:
+        for value in parameters.values():
+            if type(value) not in _ATOMIC:
+                break
+        else:
+            return None, _NO_FUTURES  # the common call: plain values only
     inputs: dict[str, list[uuid.UUID]] = {}
     futures: list[PrefectFuture[Any]] = []
     for name, value in parameters.items():

@@ -112,7 +112,7 @@ class Recorder:
                 # written; the producer writes a batch itself so memory stays
                 # bounded (at most about two batches wait in memory).
                 self.flush()
-            else:
+            elif not self._wake.is_set():
                 self._wake.set()
 
     # -- writing ------------------------------------------------------------

@@ -73,9 +73,10 @@ def create_task_run(
         flow_run_name = None
     inputs, upstream_futures = collect_task_inputs(parameters, wait_for)
     extra_tags = current_tags()
-    tags = (
-        list(task.tags.union(extra_tags)) if extra_tags else (list(task.tags) if task.tags else [])
-    )
+    if extra_tags:
+        tags = sorted(task.tags.union(extra_tags))
+    else:
+        tags = sorted(task.tags) if task.tags else []
     task_run = TaskRun(
         name=f"{task.name}-{dynamic_key}",
         task_key=task.task_key,
