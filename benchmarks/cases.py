@@ -1,0 +1,401 @@
+"""Benchmark case registry.
+
+A case is one small *measure* function that runs inside a fresh child process
+(after the engine has been chosen through ``BENCH_ENGINE``), plus the metadata
+the driver needs, given to the :func:`case` decorator. Adding a case::
+
+    @case(
+        "my_case",
+        "what it measures, in one line",
+        n=(10_000, 200),  # default N for legato, for Prefect (None: skip Prefect)
+        target=Target(80, "us/item"),  # legato's own target, optional
+    )
+    def my_case(n: int) -> Sample:
+        w = workloads()
+        recorded_run(w.my_flow, 5, flows=1, tasks=5)  # warm-up, not timed
+        timing, result = recorded_run(w.my_flow, n, flows=1, tasks=n)
+        check(result == n, result)
+        return timing.sample(n)
+
+and, if it needs new user code, a flow in ``workloads.py``. ``recorded_run``
+times the call's return and the arrival of its ``flows``/``tasks`` run records
+in the engine's database; the child may call the function several times
+(``--repeat``) and reports the median.
+
+This module is imported by the driver (any Python) and by the children (the
+legato and Prefect virtualenvs), so it only imports the standard library at
+module level; the engine is imported lazily through :func:`workloads`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from records import RecordWatch
+
+T = TypeVar("T")
+
+
+class Kind(StrEnum):
+    """How a case's result is reported."""
+
+    PER_ITEM = "per_item"  # total seconds for N items; compared per item (µs)
+    TOTAL = "total"  # one measurement in seconds (N is 1); compared in ms
+    MEMORY = "memory"  # peak RSS in MB after N items (time per item shown too)
+
+
+class Home(StrEnum):
+    """What the engine's home directory (LEGATO_HOME / PREFECT_HOME) holds at start."""
+
+    EMPTY = "empty"  # a new, empty directory: the engine must create its database
+    TEMPLATE = "template"  # a copy of a home whose database already exists
+
+
+@dataclass(frozen=True)
+class Target:
+    """A legato target: the measured value must be <= ``limit``."""
+
+    limit: float
+    unit: Literal["us/item", "ms", "MB"]
+    at_n: int | None = None  # the N the target is specified at, if any
+
+    def describe(self) -> str:
+        unit = {"us/item": "µs", "ms": "ms", "MB": "MB"}[self.unit]
+        where = f" @N={self.at_n:,}" if self.at_n else ""
+        return f"<= {self.limit:g} {unit}{where}"
+
+
+@dataclass
+class Sample:
+    """What a measure function returns (the child serialises it as JSON)."""
+
+    seconds: float  # until the workload returned
+    n: int
+    extra: dict[str, float] = field(default_factory=dict)
+    recorded_seconds: float | None = None  # until all its runs were in the database
+
+
+Measure = Callable[[int], Sample]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    title: str
+    measure: Measure
+    n_legato: int
+    n_prefect: int | None  # None: Prefect is not run by default (see ``note``)
+    kind: Kind = Kind.PER_ITEM
+    target: Target | None = None
+    processes: int = 1  # fresh processes per engine; the median is reported
+    home: Home = Home.TEMPLATE
+    scalable: bool = True  # whether --n / --prefect-n apply
+    timeout_s: float = 300.0
+    note: str = ""
+
+
+REGISTRY: dict[str, Case] = {}
+
+# The case whose run in an empty home also produces the template home that
+# the Home.TEMPLATE cases start from (for Prefect: the migrated database).
+TEMPLATE_CASE = "first_run"
+
+
+def case(
+    name: str,
+    title: str,
+    *,
+    n: tuple[int, int | None],
+    kind: Kind = Kind.PER_ITEM,
+    target: Target | None = None,
+    processes: int = 1,
+    home: Home = Home.TEMPLATE,
+    scalable: bool = True,
+    timeout_s: float = 300.0,
+    note: str = "",
+) -> Callable[[Measure], Measure]:
+    """Register a measure function as a benchmark case (see the module docstring)."""
+
+    def register(measure: Measure) -> Measure:
+        if name in REGISTRY:
+            raise ValueError(f"duplicate benchmark case {name!r}")
+        REGISTRY[name] = Case(
+            name=name,
+            title=title,
+            measure=measure,
+            n_legato=n[0],
+            n_prefect=n[1],
+            kind=kind,
+            target=target,
+            processes=processes,
+            home=home,
+            scalable=scalable,
+            timeout_s=timeout_s,
+            note=note,
+        )
+        return measure
+
+    return register
+
+
+# --------------------------------------------------------------------------- child helpers
+
+
+def engine_module() -> str:
+    return os.environ.get("BENCH_ENGINE", "prefect")
+
+
+def workloads() -> ModuleType:
+    """Import the workload module (and with it the engine) lazily."""
+    return importlib.import_module("workloads")
+
+
+def timed(fn: Callable[..., T], *args: Any) -> tuple[float, T]:
+    start = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - start, result
+
+
+def check(ok: bool, got: object) -> None:
+    if not ok:
+        raise AssertionError(f"workload returned an unexpected result: {got!r}")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _triangle(n: int) -> int:
+    return n * (n + 1) // 2  # sum(inc(i) for i in range(n))
+
+
+def median_sample(samples: list[Sample]) -> Sample:
+    """The sample with the median time (until recorded when every sample has it)."""
+
+    def key(sample: Sample) -> float:
+        if all(s.recorded_seconds is not None for s in samples):
+            return sample.recorded_seconds or 0.0
+        return sample.seconds
+
+    ordered = sorted(samples, key=key)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+@dataclass
+class Timing:
+    returned: float  # seconds until the workload call returned
+    recorded: float | None  # seconds until all its runs were in the database (None: not seen)
+
+    def sample(self, n: int, extra: dict[str, float] | None = None) -> Sample:
+        return Sample(self.returned, n, dict(extra or {}), self.recorded)
+
+
+_watch: RecordWatch | None = None
+_records_ok = True  # False once some records never showed up: stop waiting for more
+
+
+def recorded_run(fn: Callable[..., T], *args: Any, flows: int, tasks: int) -> tuple[Timing, T]:
+    """Call ``fn(*args)``; time its return and the arrival of its ``flows``/``tasks`` records.
+
+    Use it for warm-ups too: waiting for their records keeps a recording backlog
+    from leaking into the timed run.
+    """
+    global _watch, _records_ok
+    from records import Counts, RecordWatch
+
+    if _watch is None:
+        _watch = RecordWatch(engine_module())
+    wanted = _watch.counts() + Counts(flows, tasks)
+    start = time.perf_counter()
+    result = fn(*args)
+    returned = time.perf_counter()
+    recorded: float | None = None
+    if _records_ok:
+        seen = _watch.wait_for(wanted, timeout=60 + 0.1 * (flows + tasks))
+        _records_ok = seen is not None
+        recorded = None if seen is None else seen - start
+    return Timing(returned - start, recorded), result
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@case(
+    "import",
+    "`import legato` vs `import prefect`, cold (fresh process)",
+    n=(1, 1),
+    kind=Kind.TOTAL,
+    processes=5,
+    home=Home.EMPTY,
+    scalable=False,
+    timeout_s=120.0,
+)
+def import_time(n: int) -> Sample:
+    seconds, _ = timed(importlib.import_module, engine_module())
+    return Sample(seconds, 1)
+
+
+def _first_flow_run(n: int) -> Sample:
+    w = workloads()  # the import is not part of this measurement
+    timing, result = recorded_run(w.empty_flow, flows=1, tasks=0)
+    check(result is None, result)
+    return timing.sample(1)
+
+
+case(
+    "first_run",
+    "first flow run in a fresh process, new empty home (creates the database); excl. import",
+    n=(1, 1),
+    kind=Kind.TOTAL,
+    target=Target(100, "ms"),
+    processes=3,
+    home=Home.EMPTY,
+    scalable=False,
+    timeout_s=240.0,
+)(_first_flow_run)
+
+case(
+    "first_run_existing_db",
+    "first flow run in a fresh process, home with an existing database; excl. import",
+    n=(1, 1),
+    kind=Kind.TOTAL,
+    processes=3,
+    scalable=False,
+    timeout_s=180.0,
+)(_first_flow_run)
+
+
+@case(
+    "empty_flows",
+    "N runs of an empty flow",
+    n=(1_000, 20),
+    target=Target(300, "us/item"),
+)
+def empty_flows(n: int) -> Sample:
+    w = workloads()
+    recorded_run(w.empty_flow, flows=1, tasks=0)  # warm-up
+
+    def run() -> None:
+        for _ in range(n):
+            w.empty_flow()
+
+    timing, _ = recorded_run(run, flows=n, tasks=0)
+    return timing.sample(n)
+
+
+@case(
+    "sequential_tasks",
+    "N sequential task calls in one flow",
+    n=(10_000, 500),
+    target=Target(50, "us/item"),
+)
+def sequential_tasks(n: int) -> Sample:
+    w = workloads()
+    recorded_run(w.sequential_tasks, 5, flows=1, tasks=5)  # warm-up
+    timing, result = recorded_run(w.sequential_tasks, n, flows=1, tasks=n)
+    check(result == n, result)
+    return timing.sample(n)
+
+
+@case(
+    "submit",
+    "N `.submit()` in one flow, then wait for all results",
+    n=(10_000, 500),
+    target=Target(80, "us/item", at_n=10_000),
+)
+def submit(n: int) -> Sample:
+    w = workloads()
+    recorded_run(w.submit_then_wait, 5, flows=1, tasks=5)  # warm-up
+    timing, result = recorded_run(w.submit_then_wait, n, flows=1, tasks=n)
+    check(result == _triangle(n), result)
+    return timing.sample(n)
+
+
+@case(
+    "map",
+    "`.map` over N items in one flow, then wait for all results",
+    n=(10_000, 500),
+    target=Target(80, "us/item", at_n=10_000),
+)
+def map_(n: int) -> Sample:
+    w = workloads()
+    recorded_run(w.map_tasks, 5, flows=1, tasks=5)  # warm-up
+    timing, result = recorded_run(w.map_tasks, n, flows=1, tasks=n)
+    check(result == _triangle(n), result)
+    return timing.sample(n)
+
+
+@case(
+    "chain",
+    "a chain of N dependent tasks (each `.submit` takes the previous future)",
+    n=(10_000, 500),
+)
+def chain(n: int) -> Sample:
+    w = workloads()
+    recorded_run(w.chain, 5, flows=1, tasks=5)  # warm-up
+    timing, result = recorded_run(w.chain, n, flows=1, tasks=n)
+    check(result == n, result)
+    return timing.sample(n)
+
+
+@case(
+    "subflows",
+    "one flow calling N subflows",
+    n=(1_000, 20),
+)
+def subflows(n: int) -> Sample:
+    w = workloads()
+    recorded_run(w.subflows, 2, flows=3, tasks=0)  # warm-up
+    timing, result = recorded_run(w.subflows, n, flows=n + 1, tasks=0)
+    check(result == n, result)
+    return timing.sample(n)
+
+
+_next_key = 0
+
+
+@case(
+    "retries",
+    "M calls of a task that fails twice then succeeds (retries=2, delay 0); per call",
+    n=(1_000, 30),
+)
+def retries(n: int) -> Sample:
+    global _next_key
+    w = workloads()
+    # Every call needs keys that have not failed yet (the case may be repeated in-process).
+    recorded_run(w.retrying_tasks, 2, _next_key, flows=1, tasks=2)  # warm-up
+    timing, result = recorded_run(w.retrying_tasks, n, _next_key + 2, flows=1, tasks=n)
+    _next_key += n + 2
+    check(result == 3 * n, result)
+    return timing.sample(n)
+
+
+@case(
+    "peak_rss",
+    "peak RSS of the process after N sequential tasks in one flow",
+    n=(100_000, 1_000),
+    kind=Kind.MEMORY,
+    target=Target(300, "MB", at_n=100_000),
+    timeout_s=420.0,
+    note=(
+        "Prefect runs at a smaller N by default: at its per-task cost, 100,000 tasks "
+        "would take over an hour. Prefect's peak RSS excludes its ephemeral API "
+        "server, which runs in a separate process."
+    ),
+)
+def peak_rss(n: int) -> Sample:
+    w = workloads()
+    recorded_run(w.sequential_tasks, 5, flows=1, tasks=5)  # warm-up
+    before = peak_rss_mb()
+    timing, result = recorded_run(w.sequential_tasks, n, flows=1, tasks=n)
+    check(result == n, result)
+    return timing.sample(n, {"rss_before_mb": before})

@@ -1,0 +1,104 @@
+"""Benchmark workloads: ordinary Prefect 3 user code, written once.
+
+The engine is chosen by the ``BENCH_ENGINE`` environment variable before this
+module is imported:
+
+* ``BENCH_ENGINE=legato``  -> ``import legato as prefect``
+* ``BENCH_ENGINE=prefect`` -> ``import prefect``
+
+Everything below this switch is literally the same code for both engines, and
+only uses the public API (``@flow``, ``@task``, task calls, ``.submit``,
+``.map``, futures' ``.result()``, ``retries``/``retry_delay_seconds``).
+Workloads return a value so the measuring side can check the work was done.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+ENGINE = os.environ.get("BENCH_ENGINE", "prefect")
+
+if ENGINE == "legato":
+    import legato as prefect
+elif ENGINE == "prefect":
+    import prefect  # type: ignore[no-redef]
+else:  # pragma: no cover - guarded by the driver
+    raise SystemExit(f"BENCH_ENGINE must be 'legato' or 'prefect', not {ENGINE!r}")
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@prefect.task
+def inc(x: int) -> int:
+    return x + 1
+
+
+_attempts: dict[int, int] = {}
+
+
+@prefect.task(retries=2, retry_delay_seconds=0)
+def flaky(key: int) -> int:
+    """Fails on its first two attempts for each ``key``, then succeeds."""
+    attempt = _attempts.get(key, 0) + 1
+    _attempts[key] = attempt
+    if attempt < 3:
+        raise ValueError(f"planned failure {attempt} for key {key}")
+    return attempt
+
+
+# --------------------------------------------------------------------------- flows
+
+
+@prefect.flow
+def empty_flow() -> None:
+    return None
+
+
+@prefect.flow
+def sequential_tasks(n: int) -> int:
+    total = 0
+    for _ in range(n):
+        total = inc(total)
+    return total
+
+
+@prefect.flow
+def submit_then_wait(n: int) -> int:
+    futures = [inc.submit(i) for i in range(n)]
+    return sum(future.result() for future in futures)
+
+
+@prefect.flow
+def map_tasks(n: int) -> int:
+    futures = inc.map(range(n))
+    return sum(future.result() for future in futures)
+
+
+@prefect.flow
+def chain(n: int) -> int:
+    future: Any = inc.submit(0)
+    for _ in range(n - 1):
+        future = inc.submit(future)
+    result: int = future.result()
+    return result
+
+
+@prefect.flow
+def child_flow(x: int) -> int:
+    return x + 1
+
+
+@prefect.flow
+def subflows(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += child_flow(i) - i
+    return total
+
+
+@prefect.flow
+def retrying_tasks(m: int, offset: int = 0) -> int:
+    """``m`` calls of a task that fails twice then succeeds (3 attempts each)."""
+    return sum(flaky(offset + i) for i in range(m))
