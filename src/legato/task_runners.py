@@ -148,12 +148,13 @@ class ThreadPoolTaskRunner(TaskRunner):
         engine = TaskRunEngine(task, task_run, flow_context, recorder)
         context = contextvars.copy_context()
         pool = self._pool()
-        is_async = task.isasync
-
-        def job() -> None:
-            future.set_final_state(_run_engine(engine, is_async))
-
-        _when_done(upstreams, lambda: pool.submit(context.run, job))
+        if not upstreams or all(upstream.done() for upstream in upstreams):
+            pool.submit(context.run, _complete, future, engine, task.isasync)
+        else:
+            _when_done(
+                upstreams,
+                lambda: pool.submit(context.run, _complete, future, engine, task.isasync),
+            )
         return future
 
     def shutdown(self) -> None:
@@ -168,6 +169,10 @@ class ThreadPoolTaskRunner(TaskRunner):
 def _default_workers() -> int:
     # concurrent.futures' default: enough threads for I/O-bound tasks on few cores.
     return min(32, (os.cpu_count() or 1) + 4)
+
+
+def _complete(future: PrefectFuture[Any], engine: Any, is_async: bool) -> None:
+    future.set_final_state(_run_engine(engine, is_async))
 
 
 def _run_engine(engine: Any, is_async: bool) -> State:
