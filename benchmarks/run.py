@@ -81,6 +81,10 @@ def probe_engine(name: str, python: Path) -> Engine:
     probe = (
         f"from {name} import flow, task; import importlib.metadata as m; print(m.version({name!r}))"
     )
+    if name == "legato":
+        # Also run one flow, so every module of the run path has its bytecode cached
+        # (Prefect's import already loads nearly all of its modules).
+        probe += "\nflow(lambda: task(lambda: 1)())()"
     with tempfile.TemporaryDirectory(prefix=f"bench-probe-{name}-") as home:
         proc = subprocess.run(
             [str(python), "-c", probe],
@@ -112,6 +116,9 @@ def child_env(overrides: dict[str, str]) -> dict[str, str]:
         k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEGATO_", "BENCH_"))
     }
     env.pop("PYTHONPATH", None)
+    # Both engines run from their bytecode caches (written by the probe), as
+    # installed packages do; without caches every child would recompile.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(overrides)
     return env
 
