@@ -59,6 +59,4 @@ class quote(BaseAnnotation[T]):
     __slots__ = ()
 
 
-NotSet = object()
-
 __all__ = ["BaseAnnotation", "allow_failure", "quote", "unmapped"]

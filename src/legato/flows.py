@@ -21,24 +21,17 @@ from legato.engine.options import (
     check_timeout,
 )
 from legato.engine.parameters import ParameterValidator
-from legato.engine.signature import ParameterBinder
+from legato.engine.signature import (
+    ASYNC,
+    ASYNC_GENERATOR,
+    ParameterBinder,
+    function_kind,
+)
 from legato.exceptions import ParameterError
 from legato.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-_SYNC, _ASYNC, _GENERATOR, _ASYNC_GENERATOR = range(4)
-
-
-def _kind(fn: Callable[..., Any]) -> int:
-    if inspect.isasyncgenfunction(fn):
-        return _ASYNC_GENERATOR
-    if inspect.iscoroutinefunction(fn):
-        return _ASYNC
-    if inspect.isgeneratorfunction(fn):
-        return _GENERATOR
-    return _SYNC
 
 
 def _check_flow_delay(value: Any, owner: str) -> float | None:
@@ -115,7 +108,7 @@ class Flow(Generic[P, R]):
         self.on_cancellation_hooks = check_hooks(on_cancellation, "on_cancellation", owner)
         self.on_crashed_hooks = check_hooks(on_crashed, "on_crashed", owner)
         self.on_running_hooks = check_hooks(on_running, "on_running", owner)
-        self._kind = _kind(fn)
+        self._kind = function_kind(fn)
         self.binder = ParameterBinder(fn)
         self._validator: ParameterValidator | None = None
         self._bound_to: Any = None
@@ -133,7 +126,7 @@ class Flow(Generic[P, R]):
 
     @property
     def isasync(self) -> bool:
-        return self._kind in (_ASYNC, _ASYNC_GENERATOR)
+        return self._kind in (ASYNC, ASYNC_GENERATOR)
 
     @property
     def parameters(self) -> inspect.Signature:

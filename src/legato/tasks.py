@@ -26,14 +26,18 @@ from legato.engine.options import (
     check_run_name,
     check_timeout,
 )
-from legato.engine.signature import ParameterBinder
+from legato.engine.signature import (
+    ASYNC,
+    ASYNC_GENERATOR,
+    GENERATOR,
+    ParameterBinder,
+    function_kind,
+)
 from legato.exceptions import MappingLengthMismatch, MappingMissingIterable
 from legato.futures import PrefectFuture, PrefectFutureList
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-_SYNC, _ASYNC, _GENERATOR, _ASYNC_GENERATOR = range(4)
 
 
 def exponential_backoff(backoff_factor: float) -> Callable[[int], list[float]]:
@@ -56,16 +60,6 @@ def task_input_hash(context: Any, arguments: dict[str, Any]) -> str | None:
         code.co_code.hex() if code is not None else None,
         arguments,
     )
-
-
-def _kind(fn: Callable[..., Any]) -> int:
-    if inspect.isasyncgenfunction(fn):
-        return _ASYNC_GENERATOR
-    if inspect.iscoroutinefunction(fn):
-        return _ASYNC
-    if inspect.isgeneratorfunction(fn):
-        return _GENERATOR
-    return _SYNC
 
 
 def _task_key(fn: Callable[..., Any]) -> str:
@@ -149,7 +143,7 @@ class Task(Generic[P, R]):
         self.on_running_hooks = check_hooks(on_running, "on_running", owner)
         self.on_commit_hooks = check_hooks(on_commit, "on_commit", owner)
         self.on_rollback_hooks = check_hooks(on_rollback, "on_rollback", owner)
-        self._kind = _kind(fn)
+        self._kind = function_kind(fn)
         self.binder = ParameterBinder(fn)
         self._bound_to: Any = None
         self.__doc__ = getattr(fn, "__doc__", None)
@@ -166,11 +160,11 @@ class Task(Generic[P, R]):
 
     @property
     def isasync(self) -> bool:
-        return self._kind in (_ASYNC, _ASYNC_GENERATOR)
+        return self._kind in (ASYNC, ASYNC_GENERATOR)
 
     @property
     def isgenerator(self) -> bool:
-        return self._kind in (_GENERATOR, _ASYNC_GENERATOR)
+        return self._kind in (GENERATOR, ASYNC_GENERATOR)
 
     # Hook lists under Prefect's attribute names, read by the engine.
     @property

@@ -12,13 +12,12 @@ from legato.engine.flow_engine import (
     run_flow_sync,
 )
 from legato.engine.names import generate_run_name
+from legato.engine.signature import ASYNC, ASYNC_GENERATOR, GENERATOR
 from legato.exceptions import ParameterError
 from legato.states import State
 
 if TYPE_CHECKING:
     from legato.flows import Flow
-
-_SYNC, _ASYNC, _GENERATOR, _ASYNC_GENERATOR = range(4)
 
 
 def call_flow(
@@ -39,11 +38,11 @@ def call_flow(
             return engine.flow_run.state
         raise
     kind = flow._kind
-    if kind == _ASYNC:
+    if kind == ASYNC:
         return _await_flow(engine, return_state)
-    if kind == _GENERATOR:
+    if kind == GENERATOR:
         return run_flow_generator(engine)
-    if kind == _ASYNC_GENERATOR:
+    if kind == ASYNC_GENERATOR:
         return run_flow_async_generator(engine)
     state = run_flow_sync(engine)
     return state if return_state else _value(state)

@@ -15,6 +15,20 @@ from legato.exceptions import ParameterBindError
 
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
+# What kind of callable a flow or task wraps; decides how the engine runs it.
+SYNC, ASYNC, GENERATOR, ASYNC_GENERATOR = range(4)
+
+
+def function_kind(fn: Callable[..., Any]) -> int:
+    """SYNC, ASYNC, GENERATOR or ASYNC_GENERATOR for ``fn``."""
+    if inspect.isasyncgenfunction(fn):
+        return ASYNC_GENERATOR
+    if inspect.iscoroutinefunction(fn):
+        return ASYNC
+    if inspect.isgeneratorfunction(fn):
+        return GENERATOR
+    return SYNC
+
 
 class ParameterBinder:
     """Turns ``(args, kwargs)`` into a ``{name: value}`` dict for one function."""

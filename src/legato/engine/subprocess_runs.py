@@ -9,7 +9,6 @@ the parent records them, so each run is written by one process only.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from legato.states import Crashed, State, format_exception_line
@@ -183,6 +182,3 @@ def apply_child_result(child: cf.Future[bytes], engine: TaskRunEngine) -> State:
     run.state = final
     engine.recorder.merge(run, states, logs)
     return final  # type: ignore[no-any-return]
-
-
-_ = uuid  # ids travel as uuid.UUID objects inside the payload

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from legato.engine.context import flow_run_context, task_run_context
+from legato.engine.signature import ASYNC, ASYNC_GENERATOR, GENERATOR
 from legato.engine.startup import ensure_started
 from legato.engine.task_engine import (
     TaskRunEngine,
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from legato.engine.recorder import Recorder
     from legato.futures import PrefectFuture
     from legato.tasks import Task
-
-_SYNC, _ASYNC, _GENERATOR, _ASYNC_GENERATOR = range(4)
 
 
 def _recorder_for(flow_context: Any) -> Recorder:
@@ -51,11 +50,11 @@ def call_task(
     engine.call_arguments = (args, kwargs)
     standalone = flow_context is None and task_run_context.get() is None
     kind = task._kind
-    if kind == _ASYNC:
+    if kind == ASYNC:
         return _await_task(engine, return_state, standalone)
-    if kind == _GENERATOR:
+    if kind == GENERATOR:
         return _generate(engine, return_state, standalone)
-    if kind == _ASYNC_GENERATOR:
+    if kind == ASYNC_GENERATOR:
         return run_task_async_generator(engine)
     state = run_task_sync(engine)
     if standalone:

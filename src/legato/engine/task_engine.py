@@ -19,7 +19,6 @@ from legato.engine.context import (
     FlowRunContext,
     TaskRunContext,
     current_tags,
-    flow_run_context,
     task_run_context,
 )
 from legato.engine.inputs import collect_task_inputs, resolve_parameters, resolve_value
@@ -295,7 +294,9 @@ class TaskRunEngine:
             try:
                 result = hook(self.task, self.task_run, state)
                 if inspect.iscoroutine(result):
-                    _run_coroutine(result)
+                    from legato.engine.asyncio_bridge import run_coroutine_sync
+
+                    run_coroutine_sync(result)
             except Exception:
                 name = getattr(hook, "__name__", repr(hook))
                 self.log(
@@ -304,12 +305,6 @@ class TaskRunEngine:
                     name,
                     exc_info=True,
                 )
-
-
-def _run_coroutine(coroutine: Any) -> Any:
-    from legato.engine.asyncio_bridge import run_coroutine_sync
-
-    return run_coroutine_sync(coroutine)
 
 
 # -- the two loops -------------------------------------------------------------
@@ -448,8 +443,3 @@ async def run_task_async_generator(engine: TaskRunEngine) -> AsyncGenerator[Any,
         engine.finish()
     finally:
         task_run_context.reset(token)
-
-
-def current_flow_context() -> FlowRunContext | None:
-    """The flow run a new task run belongs to (through an enclosing task, too)."""
-    return flow_run_context.get()
