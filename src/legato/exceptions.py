@@ -57,6 +57,14 @@ class ObjectAlreadyExists(LegatoError):
     """Creating an object that exists already."""
 
 
+class SerializationError(LegatoError):
+    """A value could not be serialized or deserialized, or no such serializer exists."""
+
+
+class MissingResult(LegatoError):
+    """A persisted result is not where its record says (deleted, expired, never written)."""
+
+
 class InvalidStateTransition(LegatoError):
     """A run was asked to move to a state the rules refuse."""
 
@@ -165,11 +173,13 @@ __all__ = [
     "MappingLengthMismatch",
     "MappingMissingIterable",
     "MissingContextError",
+    "MissingResult",
     "ObjectAlreadyExists",
     "ObjectNotFound",
     "ParameterBindError",
     "ParameterError",
     "ParameterTypeError",
+    "SerializationError",
     "RunError",
     "SignatureMismatchError",
     "StorageError",

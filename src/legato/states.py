@@ -90,7 +90,16 @@ class StateDetails:
 class State:
     """Where a run is, with an optional message and the run's result or error."""
 
-    __slots__ = ("_details", "_run_ids", "_timestamp", "data", "message", "name", "type")
+    __slots__ = (
+        "_details",
+        "_run_ids",
+        "_timestamp",
+        "data",
+        "message",
+        "name",
+        "result_ref",
+        "type",
+    )
 
     def __init__(
         self,
@@ -105,6 +114,9 @@ class State:
         self.name = name if name is not None else _DEFAULT_NAMES[self.type]
         self.message = message
         self.data = data
+        # Metadata of the persisted result (a JSON-ready dict), when there is one:
+        # what a later process reads the value back with.
+        self.result_ref: dict[str, Any] | None = None
         self._details = state_details
         self._run_ids: tuple[Any, Any] | None = None
         if timestamp is None:
@@ -207,7 +219,10 @@ class State:
             "timestamp": self._timestamp,
         }
         values.update(updates)
-        return State(**values)
+        state = State(**values)
+        if "data" not in updates:
+            state.result_ref = self.result_ref
+        return state
 
     model_copy = copy
 
@@ -234,6 +249,10 @@ def get_state_result(state: State, raise_on_failure: bool = True) -> Any:
         data = state.data
         if isinstance(data, State):
             return get_state_result(data, raise_on_failure)
+        if data is None and state.result_ref is not None:
+            from legato.results import load_persisted_result
+
+            return load_persisted_result(state.result_ref)
         return data
     if state.type in (StateType.FAILED, StateType.CRASHED, StateType.CANCELLED):
         exc = get_state_exception(state)

@@ -123,7 +123,7 @@ class Store:
             [("PENDING", "Pending"), ("RUNNING", "Running"), ("COMPLETED", "Completed")]
         ):
             batch.states.append(
-                (new_id(), self.completed, None, state_type, name, None, at + offset)
+                (new_id(), self.completed, None, state_type, name, None, at + offset, None)
             )
         for number in range(5):
             self.log(batch, self.completed, f"line {number}", at + number / 10)

@@ -37,7 +37,9 @@ def make_batch(writer: int, number: int, task_runs: int) -> RecordBatch:
             task_id, run_id, f"t-{index}", "t", str(index), None, None, "[]", "{}", 1,
             "COMPLETED", "Completed", None, now, now, now, now, 0.0, now, now,
         ))  # fmt: skip
-        batch.states.append((str(uuid.uuid4()), None, task_id, "COMPLETED", "Completed", None, now))
+        batch.states.append(
+            (str(uuid.uuid4()), None, task_id, "COMPLETED", "Completed", None, now, None)
+        )
         batch.logs.append((str(uuid.uuid4()), run_id, task_id, "legato.task_runs", 20, "done", now))
     return batch
 

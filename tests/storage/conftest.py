@@ -97,7 +97,7 @@ class RecordFactory:
         self, flow_run_id: str | None = None, task_run_id: str | None = None, type_: str = "RUNNING"
     ) -> StateRow:
         name = type_.capitalize()
-        return (str(uuid.uuid4()), flow_run_id, task_run_id, type_, name, None, self.now())
+        return (str(uuid.uuid4()), flow_run_id, task_run_id, type_, name, None, self.now(), None)
 
     def log(
         self, flow_run_id: str | None = None, task_run_id: str | None = None, message: str = "hi"

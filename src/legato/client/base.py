@@ -83,5 +83,13 @@ class Client(Protocol):
     def delete_flow_run(self, flow_run_id: str) -> None:
         """Delete a flow run with its task runs, states and logs; raises ObjectNotFound."""
 
+    def save_block_document(
+        self, block_type_slug: str, name: str, data: dict[str, Any], overwrite: bool = False
+    ) -> None:
+        """Save a block's data by type and name; ObjectAlreadyExists unless ``overwrite``."""
+
+    def read_block_document(self, block_type_slug: str, name: str) -> dict[str, Any]:
+        """The data saved as ``block_type_slug/name``; raises ObjectNotFound."""
+
     def close(self) -> None:
         """Release connections."""

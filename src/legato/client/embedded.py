@@ -13,10 +13,10 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from legato.client.base import Row
-from legato.exceptions import ObjectNotFound, StorageError
+from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, StorageError
 from legato.storage import writes
 from legato.storage.records import RecordBatch
 from legato.storage.sqlite import open_database
@@ -193,11 +193,62 @@ class EmbeddedClient:
             )
         )
 
-    def _read(self, query: Callable[[Connection], T]) -> T:
+    # -- saved blocks ---------------------------------------------------------
+
+    def save_block_document(
+        self, block_type_slug: str, name: str, data: dict[str, Any], overwrite: bool = False
+    ) -> None:
+        """Save ``data`` as ``block_type_slug/name``; ObjectAlreadyExists unless ``overwrite``."""
+        from legato.storage.queries import blocks
+
+        saved = self._read(
+            lambda c: blocks.save_block_document(c, block_type_slug, name, data, overwrite=overwrite),
+            write=True,
+        )
+        if not saved:
+            raise ObjectAlreadyExists(
+                f"A {block_type_slug!r} block named {name!r} exists already. "
+                "Pass overwrite=True to replace it, or choose another name."
+            )
+
+    def read_block_document(self, block_type_slug: str, name: str) -> dict[str, Any]:
+        """The data saved as ``block_type_slug/name``; raises ObjectNotFound."""
+        from legato.storage.queries import blocks
+
+        row = self._read(lambda c: blocks.read_block_document(c, block_type_slug, name))
+        if row is None:
+            raise ObjectNotFound(
+                f"No {block_type_slug!r} block named {name!r} in this database. "
+                "Save one first (e.g. LocalFileSystem(basepath=...).save(name)), or check LEGATO_HOME."
+            )
+        data: dict[str, Any] = row["data"]
+        return data
+
+    def read_block_documents(self, block_type_slug: str | None = None) -> list[Row]:
+        """Saved blocks (rows with block_type_slug, name, data), by type and name."""
+        from legato.storage.queries import blocks
+
+        return self._read(
+            lambda c: blocks.read_block_documents(c, block_type_slug=block_type_slug, limit=10_000)
+        )
+
+    def delete_block_document(self, block_type_slug: str, name: str) -> None:
+        """Delete a saved block; raises ObjectNotFound."""
+        from legato.storage.queries import blocks
+
+        if not self._read(
+            lambda c: blocks.delete_block_document(c, block_type_slug, name), write=True
+        ):
+            raise ObjectNotFound(f"No {block_type_slug!r} block named {name!r} to delete.")
+
+    def _read(self, query: Callable[[Connection], T], write: bool = False) -> T:
         from sqlalchemy.exc import DBAPIError
 
         engine = self._read_engine()
         try:
+            if write:
+                with engine.begin() as connection:
+                    return query(connection)
             with engine.connect() as connection:
                 return query(connection)
         except DBAPIError as exc:

@@ -326,6 +326,7 @@ def _state_rows(pending: list[_PendingState]) -> list[StateRow]:
             state.name,
             state.message,
             state.timestamp_seconds,
+            None if state.result_ref is None else _json(state.result_ref),
         )
         for id_, (state, flow_run, task_run) in zip(_new_ids(len(pending)), pending, strict=True)
     ]

@@ -241,6 +241,14 @@ class ResultsSettings(Section):
     local_storage_path: Path | None = setting(
         default=None, doc="Folder for persisted results. Unset: home/storage."
     )
+    default_serializer: str = setting(
+        default="pickle",
+        doc="Serializer of persisted results: pickle, json, compressed/pickle, compressed/json.",
+    )
+    default_storage_block: str | None = setting(
+        default=None,
+        doc="A saved storage block ('block-type/name') for persisted results. Unset: local_storage_path.",
+    )
 
 
 class Settings(Section):

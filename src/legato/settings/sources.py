@@ -112,10 +112,18 @@ def _override_layer(given: _overrides.Overrides) -> Iterator[tuple[str, _Raw]]:
             yield name, _Raw(value, "override")
 
 
+# Other environment names a setting answers to (the canonical name wins when both are set).
+ENV_ALIASES = {"LEGATO_LOCAL_STORAGE_PATH": "LEGATO_RESULTS_LOCAL_STORAGE_PATH"}
+
+
 def _environment_layer(environ: Mapping[str, str]) -> Iterator[tuple[str, _Raw]]:
     for name, value in environ.items():
         if name.startswith(ENV_PREFIX) and _is_set(name, value):
             yield name, _Raw(value, "environment")
+    for alias, name in ENV_ALIASES.items():
+        value = environ.get(alias)
+        if name not in environ and _is_set(name, value):
+            yield name, _Raw(value, "environment", alias)
 
 
 def _is_set(name: str, value: str | None) -> bool:

@@ -76,14 +76,15 @@ TASK_RUN_FIELDS = (
 
 # The fields of a state row and of a log row; a state or log row belongs to a
 # flow run *or* a task run (a task run's log line may name both).
-STATE_FIELDS = ("id", "flow_run_id", "task_run_id", "type", "name", "message", "timestamp")
+STATE_FIELDS = ("id", "flow_run_id", "task_run_id", "type", "name", "message", "timestamp", "data")
 LOG_FIELDS = ("id", "flow_run_id", "task_run_id", "name", "level", "message", "timestamp")
 
 # One value per field of FLOW_RUN_FIELDS / TASK_RUN_FIELDS, in that order.
 FlowRunRow = tuple[Any, ...]
 TaskRunRow = tuple[Any, ...]
-# (id, flow_run_id | None, task_run_id | None, type, name, message | None, timestamp)
-StateRow = tuple[str, str | None, str | None, str, str, str | None, float]
+# (id, flow_run_id | None, task_run_id | None, type, name, message | None, timestamp,
+#  data | None: JSON text of a persisted result's metadata)
+StateRow = tuple[str, str | None, str | None, str, str, str | None, float, str | None]
 # (id, flow_run_id | None, task_run_id | None, logger name, level, message, timestamp)
 LogRow = tuple[str, str | None, str | None, str, int, str, float]
 # (id, name)

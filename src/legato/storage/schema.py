@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from legato.storage.types import JSON, UUID, Timestamp
 
-__all__ = ["flow_runs", "flows", "logs", "metadata", "states", "task_runs"]
+__all__ = ["block_documents", "flow_runs", "flows", "logs", "metadata", "states", "task_runs"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -115,6 +115,8 @@ states = sa.Table(
     sa.Column("name", sa.String, nullable=False),
     sa.Column("message", sa.Text),
     sa.Column("timestamp", Timestamp, nullable=False),
+    # Where a persisted result lives (legato.results metadata), or NULL.
+    sa.Column("data", JSON),
     _index_not_null("flow_run_id"),
     _index_not_null("task_run_id"),
 )
@@ -131,4 +133,18 @@ logs = sa.Table(
     sa.Column("timestamp", Timestamp, nullable=False),
     _index_not_null("flow_run_id", "timestamp"),
     _index_not_null("task_run_id", "timestamp"),
+)
+
+# Saved configuration objects ("blocks"), e.g. a result storage saved by name
+# and used as the slug "local-file-system/name".
+block_documents = sa.Table(
+    "block_documents",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("block_type_slug", sa.String, nullable=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("data", JSON, nullable=False, server_default="{}"),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("updated", Timestamp, nullable=False),
+    sa.UniqueConstraint("block_type_slug", "name"),
 )

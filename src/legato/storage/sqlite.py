@@ -304,5 +304,12 @@ def render_snapshot(revision: str, statements: list[str]) -> str:
 
 
 def normalize_ddl(statement: str) -> str:
-    """DDL without trailing spaces on its lines (SQLAlchemy leaves some)."""
-    return "\n".join(line.rstrip() for line in statement.strip().splitlines())
+    """DDL without trailing spaces on its lines (SQLAlchemy leaves some).
+
+    A table that a migration rebuilt is stored as ``CREATE TABLE "name"``:
+    the quotes go, so it reads like the table of a new database.
+    """
+    lines = [line.rstrip() for line in statement.strip().splitlines()]
+    if lines and lines[0].startswith('CREATE TABLE "'):
+        lines[0] = lines[0].replace('"', "", 2)
+    return "\n".join(lines)
