@@ -379,6 +379,52 @@ def retries(n: int) -> Sample:
     return timing.sample(n)
 
 
+def _salt() -> str:
+    """A fresh cache namespace: a repeated case must not hit the previous run's cache."""
+    return f"{os.getpid()}-{time.perf_counter_ns()}"
+
+
+@case(
+    "cache_hits",
+    "N calls of a cached task (cache_policy=INPUTS) with the same input: N-1 cache hits",
+    n=(10_000, 200),
+    target=Target(100, "us/item", at_n=10_000),
+)
+def cache_hits(n: int) -> Sample:
+    w = workloads()
+    recorded_run(w.cache_hits, 5, _salt(), flows=1, tasks=5)  # warm-up
+    timing, result = recorded_run(w.cache_hits, n, _salt(), flows=1, tasks=n)
+    check(result == 2 * n, result)
+    return timing.sample(n)
+
+
+@case(
+    "cache_misses",
+    "N calls of a cached task with distinct inputs: each runs and persists to local disk",
+    n=(10_000, 200),
+    target=Target(300, "us/item", at_n=10_000),
+)
+def cache_misses(n: int) -> Sample:
+    w = workloads()
+    recorded_run(w.cache_misses, 5, _salt(), flows=1, tasks=5)  # warm-up
+    timing, result = recorded_run(w.cache_misses, n, _salt(), flows=1, tasks=n)
+    check(result == _triangle(n), result)
+    return timing.sample(n)
+
+
+@case(
+    "transactions",
+    "M transactions of 10 persisted tasks each, committed; per transaction",
+    n=(1_000, 20),
+)
+def transactions(n: int) -> Sample:
+    w = workloads()
+    recorded_run(w.transactions_of_ten, 2, _salt(), flows=1, tasks=20)  # warm-up
+    timing, result = recorded_run(w.transactions_of_ten, n, _salt(), flows=1, tasks=10 * n)
+    check(result == 55 * n, result)
+    return timing.sample(n)
+
+
 @case(
     "peak_rss",
     "peak RSS of the process after N sequential tasks in one flow",

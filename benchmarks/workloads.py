@@ -14,6 +14,7 @@ Workloads return a value so the measuring side can check the work was done.
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any
 
@@ -26,6 +27,9 @@ elif ENGINE == "prefect":
 else:  # pragma: no cover - guarded by the driver
     raise SystemExit(f"BENCH_ENGINE must be 'legato' or 'prefect', not {ENGINE!r}")
 
+
+cache_policies = importlib.import_module(f"{prefect.__name__}.cache_policies")
+transactions = importlib.import_module(f"{prefect.__name__}.transactions")
 
 # --------------------------------------------------------------------------- tasks
 
@@ -46,6 +50,16 @@ def flaky(key: int) -> int:
     if attempt < 3:
         raise ValueError(f"planned failure {attempt} for key {key}")
     return attempt
+
+
+@prefect.task(cache_policy=cache_policies.INPUTS)
+def cached_inc(x: int, salt: str) -> int:
+    return x + 1
+
+
+@prefect.task(persist_result=True)
+def persisted_inc(x: int) -> int:
+    return x + 1
 
 
 # --------------------------------------------------------------------------- flows
@@ -102,3 +116,26 @@ def subflows(n: int) -> int:
 def retrying_tasks(m: int, offset: int = 0) -> int:
     """``m`` calls of a task that fails twice then succeeds (3 attempts each)."""
     return sum(flaky(offset + i) for i in range(m))
+
+
+@prefect.flow
+def cache_hits(n: int, salt: str) -> int:
+    """``n`` calls with the same input: one miss, then ``n - 1`` cache hits."""
+    return sum(cached_inc(1, salt) for _ in range(n))
+
+
+@prefect.flow
+def cache_misses(n: int, salt: str) -> int:
+    """``n`` calls with distinct inputs: every one runs and persists its result."""
+    return sum(cached_inc(i, salt) for i in range(n))
+
+
+@prefect.flow
+def transactions_of_ten(m: int, salt: str) -> int:
+    """``m`` transactions, each of 10 tasks whose results persist on commit."""
+    total = 0
+    for i in range(m):
+        with transactions.transaction(key=f"{salt}-{i}"):
+            for j in range(10):
+                total += persisted_inc(j)
+    return total

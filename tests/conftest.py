@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from legato.engine import recorder
+from locking.redis_server import redis_server  # noqa: F401  (session fixture: a real redis-server)
 from legato.settings import temporary_settings
 
 

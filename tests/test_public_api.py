@@ -19,6 +19,11 @@ PUBLIC_MODULES = [
     "legato.cache_policies",
     "legato.logging",
     "legato.runtime",
+    "legato.results",
+    "legato.serializers",
+    "legato.filesystems",
+    "legato.transactions",
+    "legato.locking",
 ]
 
 

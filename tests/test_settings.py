@@ -534,3 +534,12 @@ def test_every_setting_is_on_the_settings_page():
 
     missing = [name for name in SETTINGS if f"`{name}`" not in page]
     assert not missing
+
+
+def test_local_storage_path_is_also_read_from_its_short_name(tmp_path, monkeypatch):
+    from legato.settings import load_settings
+
+    monkeypatch.setenv("LEGATO_LOCAL_STORAGE_PATH", str(tmp_path / "short"))
+    assert load_settings().results.local_storage_path == tmp_path / "short"
+    monkeypatch.setenv("LEGATO_RESULTS_LOCAL_STORAGE_PATH", str(tmp_path / "canonical"))
+    assert load_settings().results.local_storage_path == tmp_path / "canonical"

@@ -4,14 +4,15 @@ A policy's ``compute_key(task_ctx, inputs, flow_parameters)`` returns a key,
 or None for "do not cache". Policies combine with ``+`` (every part must be
 computable) and ``INPUTS - "name"`` leaves an argument out of the key.
 
-The engine stores a task's policy; looking results up by key arrives with the
-results and caching work (see docs/engine.md).
+The engine computes a key only for runs that persist results; a hit ends the
+run Cached (see docs/results-caching-transactions.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -59,6 +60,25 @@ class CachePolicy:
         return self
 
 
+def _warn_unhashable(task_ctx: Any, inputs: dict[str, Any]) -> None:
+    """Name the arguments that made a key impossible (the run is then not cached)."""
+    bad = [name for name, value in inputs.items() if hash_objects(value) is None]
+    task_name = getattr(getattr(task_ctx, "task", None), "name", "?")
+    shown = ", ".join(f"{name!r} ({type(inputs[name]).__name__})" for name in bad) or "?"
+    first = bad[0] if bad else "name"
+    warnings.warn(
+        f"Task {task_name!r}: argument(s) {shown} cannot be hashed (neither JSON nor "
+        f"cloudpickle can serialize them), so this run is not cached. Leave them out of "
+        f"the key with cache_policy=INPUTS - {first!r}, or give a cache_key_fn.",
+        UnhashableInputsWarning,
+        stacklevel=2,
+    )
+
+
+class UnhashableInputsWarning(UserWarning):
+    """A task's inputs could not make a cache key; the run is not cached."""
+
+
 def _parts(policy: CachePolicy) -> tuple[CachePolicy, ...]:
     return policy.policies if isinstance(policy, CompoundCachePolicy) else (policy,)
 
@@ -83,7 +103,10 @@ class Inputs(CachePolicy):
         self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
     ) -> str | None:
         kept = {name: value for name, value in sorted(inputs.items()) if name not in self.exclude}
-        return hash_objects(kept)
+        key = hash_objects(kept)
+        if key is None:
+            _warn_unhashable(task_ctx, kept)
+        return key
 
     def __sub__(self, name: str) -> CachePolicy:
         super().__sub__(name)
@@ -100,11 +123,26 @@ class TaskSource(CachePolicy):
         fn = getattr(getattr(task_ctx, "task", None), "fn", None)
         if fn is None:
             return None
-        try:
-            source: Any = inspect.getsource(fn)
-        except (OSError, TypeError):
-            source = getattr(getattr(fn, "__code__", None), "co_code", b"").hex()
-        return hash_objects(source)
+        fn = getattr(fn, "__func__", fn)  # a bound method's function
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return _source_hash(fn)
+        key = _source_hashes.get(code)
+        if key is None:
+            key = _source_hashes[code] = _source_hash(fn)
+        return key
+
+
+# Reading and hashing source costs far more than a task call: once per code object.
+_source_hashes: dict[Any, str | None] = {}
+
+
+def _source_hash(fn: Any) -> str | None:
+    try:
+        source: Any = inspect.getsource(fn)
+    except (OSError, TypeError):
+        source = getattr(getattr(fn, "__code__", None), "co_code", b"").hex()
+    return hash_objects(source)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,4 +226,5 @@ __all__ = [
     "Inputs",
     "RunId",
     "TaskSource",
+    "UnhashableInputsWarning",
 ]

@@ -18,14 +18,17 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from legato.annotations import allow_failure, quote, unmapped
 from legato.engine.options import (
+    check_cache_policy,
     check_callable,
     check_hooks,
     check_jitter,
+    check_result_options,
     check_retries,
     check_retry_delays,
     check_run_name,
     check_timeout,
 )
+from legato.engine.persistence import explicit_persist
 from legato.engine.signature import (
     ASYNC,
     ASYNC_GENERATOR,
@@ -137,6 +140,18 @@ class Task(Generic[P, R]):
         self.result_serializer = result_serializer
         self.result_storage_key = result_storage_key
         self.cache_result_in_memory = cache_result_in_memory
+        # True/False when the task itself decides whether results persist; None: its run does.
+        self.persist_explicit = explicit_persist(
+            persist_result,
+            cache_policy,
+            cache_key_fn,
+            result_storage_key,
+            result_storage,
+            result_serializer,
+        )
+        if cache_policy is not None:
+            check_cache_policy(cache_policy, owner)
+        check_result_options(result_storage_key, cache_expiration, owner)
         self.viz_return_value = viz_return_value
         self.on_completion_hooks = check_hooks(on_completion, "on_completion", owner)
         self.on_failure_hooks = check_hooks(on_failure, "on_failure", owner)
@@ -157,6 +172,22 @@ class Task(Generic[P, R]):
         from legato.settings import get_current_settings
 
         return get_current_settings().tasks.default_retries
+
+    @property
+    def resolved_cache_policy(self) -> Any:
+        """The policy that makes this task's cache keys (``cache_key_fn`` wins)."""
+        policy = self.__dict__.get("_resolved_cache_policy")
+        if policy is None:
+            from legato.engine.persistence import resolve_cache_policy
+
+            policy = self.__dict__["_resolved_cache_policy"] = resolve_cache_policy(self)
+        return policy
+
+    @property
+    def cache_isolation_serializable(self) -> bool:
+        """Whether runs with the same cache key run one at a time (under the store's lock)."""
+        level = getattr(self.resolved_cache_policy, "isolation_level", None)
+        return level is not None and str(getattr(level, "value", level)).upper() == "SERIALIZABLE"
 
     @property
     def isasync(self) -> bool:

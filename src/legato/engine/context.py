@@ -30,6 +30,7 @@ class FlowRunContext:
         "flow_run",
         "futures",
         "log_prints",
+        "persist_result",
         "recorder",
         "task_runner",
     )
@@ -41,9 +42,12 @@ class FlowRunContext:
         task_runner: TaskRunner,
         recorder: Recorder,
         log_prints: bool,
+        persist_result: bool = False,
     ) -> None:
         self.flow = flow
         self.flow_run = flow_run
+        # Whether this run persists its result: the default for its tasks.
+        self.persist_result = persist_result
         self.task_runner = task_runner
         self.recorder = recorder
         self.log_prints = log_prints

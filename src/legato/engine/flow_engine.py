@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from legato.engine import signals
+from legato.engine import persistence, signals
 from legato.engine.context import (
     FlowRunContext,
     current_tags,
@@ -94,7 +94,12 @@ class FlowRunEngine:
 
             install_print_hook()
         self.context = FlowRunContext(
-            flow, self.flow_run, flow.task_runner.duplicate(), self.recorder, log_prints
+            flow,
+            self.flow_run,
+            flow.task_runner.duplicate(),
+            self.recorder,
+            log_prints,
+            persistence.flow_persists(flow, self.parent),
         )
         self.link: TaskRun | None = None
         if self.parent is not None and parent_task is None:
@@ -209,7 +214,24 @@ class FlowRunEngine:
     def handle_result(self, result: Any) -> State:
         """The final state a flow's return value stands for."""
         self.wait_for_futures()
-        return self.set_state(return_value_to_state(result))
+        state = return_value_to_state(result)
+        if self.context.persist_result and state.type is StateType.COMPLETED:
+            try:
+                self._persist(state)
+            except Exception as exc:
+                self.log(logging.ERROR, "Could not persist the flow's result: %s", exc)
+                state = Failed(message=f"Could not persist the flow's result: {exc}", data=exc)
+        return self.set_state(state)
+
+    def _persist(self, state: State) -> None:
+        from legato.results import metadata_document
+
+        store = persistence.flow_result_store(self.flow)
+        record = store.create_result_record(state.data)
+        store.persist_result_record(record)
+        state.result_ref = metadata_document(record)
+        if not self.flow.cache_result_in_memory:
+            state.data = None
 
     def handle_exception(self, exc: BaseException) -> float | None:
         """Record a failed attempt; the retry delay, or None if final."""

@@ -8,9 +8,12 @@ from typing import Any
 
 
 def hash_objects(*objects: Any) -> str | None:
-    """A hex digest of ``objects``: JSON when possible, else cloudpickle; None if neither works."""
+    """A hex digest of ``objects``: JSON when possible, else cloudpickle; None if neither works.
+
+    No lossy fallback (such as ``str``): two different values must never share a key.
+    """
     try:
-        payload = json.dumps(objects, sort_keys=True, default=str).encode()
+        payload = json.dumps(objects, sort_keys=True).encode()
     except (TypeError, ValueError):
         try:
             import cloudpickle

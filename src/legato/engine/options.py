@@ -120,3 +120,27 @@ def check_run_name(value: Any, option: str, owner: str) -> Any:
     raise ParameterError(
         f"{option}={value!r} for {owner} must be a string template such as 'run-{{x}}' or a function."
     )
+
+
+def check_cache_policy(value: Any, owner: str) -> None:
+    """A cache policy must be one of legato.cache_policies' (checked when it is given)."""
+    from legato.cache_policies import CachePolicy
+
+    if not isinstance(value, CachePolicy):
+        raise ParameterError(
+            f"cache_policy={value!r} for {owner} is not a cache policy. Use one from "
+            "legato.cache_policies, e.g. INPUTS, TASK_SOURCE + INPUTS or INPUTS - 'debug'."
+        )
+
+
+def check_result_options(storage_key: Any, expiration: Any, owner: str) -> None:
+    if storage_key is not None and not isinstance(storage_key, str):
+        raise ParameterError(
+            f"result_storage_key={storage_key!r} for {owner} must be a string template, "
+            "e.g. 'report-{parameters[day]}.pickle'."
+        )
+    if expiration is not None and not isinstance(expiration, _dt.timedelta):
+        raise ParameterError(
+            f"cache_expiration={expiration!r} for {owner} must be a datetime.timedelta, "
+            "e.g. timedelta(hours=1)."
+        )

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncGenerator, Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
+from legato.engine import persistence
 from legato.engine.context import (
     FlowRunContext,
     TaskRunContext,
@@ -38,6 +39,7 @@ from legato.states import (
     TimedOut,
     format_exception_line,
 )
+from legato.transactions import Transaction, get_transaction
 
 if TYPE_CHECKING:
     from legato.engine.recorder import Recorder
@@ -102,7 +104,20 @@ def _text(value: uuid.UUID | None) -> str | None:
 class TaskRunEngine:
     """The rules of one task run, shared by the sync and async loops."""
 
-    __slots__ = ("call_arguments", "context", "flow_context", "recorder", "task", "task_run")
+    __slots__ = (
+        "cache_key",
+        "call_arguments",
+        "context",
+        "flow_context",
+        "key_lock",
+        "persist",
+        "recorder",
+        "store",
+        "task",
+        "task_run",
+        "txn",
+        "txn_name",
+    )
 
     def __init__(
         self,
@@ -124,6 +139,15 @@ class TaskRunEngine:
         # The caller's (args, kwargs) when the task was called directly: used as is
         # when no argument needed resolving.
         self.call_arguments: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        # Results and caching (see check_cache): decided when the run starts.
+        self.persist = False
+        self.store: Any = None
+        self.cache_key: str | None = None
+        self.key_lock: str | None = None  # the holder name while a SERIALIZABLE key is locked
+        # The enclosing transaction, and this run's name in it (made now, in call order).
+        txn = get_transaction()
+        self.txn = txn
+        self.txn_name = txn.child_key(task.task_key) if txn is not None else None
 
     # -- logging --------------------------------------------------------------
     def log(self, level: int, message: str, *args: Any, exc_info: Any = None) -> None:
@@ -214,7 +238,140 @@ class TaskRunEngine:
         state = (
             result if isinstance(result, State) else State(_COMPLETED, "Completed", None, result)
         )
+        if (self.persist or self.txn is not None or self.task.on_commit_hooks) and (
+            state.type is _COMPLETED
+        ):
+            try:
+                self._keep_result(state)
+            except Exception as exc:
+                self.log(logging.ERROR, "Could not persist the result: %s", exc, exc_info=exc)
+                self._release_key()
+                return self.set_state(
+                    Failed(message=f"Could not persist the task's result: {exc}", data=exc)
+                )
         return self.set_state(state)
+
+    # -- results and caching ------------------------------------------------
+    def check_cache(self) -> bool:
+        """Decide persistence and look the key up; True if the run ended Cached."""
+        task = self.task
+        txn = self.txn
+        if txn is not None and txn.is_committed():
+            found, value = txn.replayed(self.txn_name or "")
+            if found:
+                self._end_cached(value, None, "replayed from committed transaction")
+                return True
+        persist = persistence.task_persists(task, self.flow_context)
+        if not persist:
+            return False
+        self.persist = True
+        try:
+            self.store = store = persistence.task_result_store(task, self.flow_context)
+            key = persistence.compute_key(
+                task,
+                task.resolved_cache_policy,
+                self.context,
+                self.task_run.parameters,
+                self.flow_context,
+            )
+        except Exception as exc:
+            self.log(logging.ERROR, "Could not set up result persistence: %s", exc, exc_info=exc)
+            self._fail_transaction()
+            self.set_state(Failed(message=str(exc), data=exc))
+            self.persist = False
+            return True
+        self.cache_key = key
+        self.task_run.cache_key = key
+        if key is None or task.refresh_cache:
+            return False
+        if task.cache_isolation_serializable:
+            self._lock_key(store, key)
+        record = self._lookup(store, key)
+        if record is None:
+            return False
+        self._release_key()
+        self._end_cached(record.result, record, None)
+        return True
+
+    def _lookup(self, store: Any, key: str) -> Any:
+        try:
+            return persistence.lookup(store, key)
+        except Exception as exc:
+            self.log(
+                logging.WARNING,
+                "The cached result under key %r could not be read (%s); running the task again.",
+                key,
+                exc,
+            )
+            return None
+
+    def _lock_key(self, store: Any, key: str) -> None:
+        from legato.transactions import _holder
+
+        if not store.supports_isolation_level("SERIALIZABLE"):
+            from legato.exceptions import ConfigurationError
+
+            raise ConfigurationError(
+                f"Task {self.task.name!r} asks for SERIALIZABLE cache isolation, but its result "
+                "store has no lock manager. Give the cache policy one, e.g. "
+                "INPUTS.configure(lock_manager=FileSystemLockManager(...))."
+            )
+        holder = _holder()
+        store.acquire_lock(key, holder=holder)
+        self.key_lock = holder
+
+    def _release_key(self) -> None:
+        holder, self.key_lock = self.key_lock, None
+        if holder is not None and self.cache_key is not None:
+            try:
+                self.store.release_lock(self.cache_key, holder=holder)
+            except Exception:
+                self.log(logging.WARNING, "Could not release the lock on %r", self.cache_key)
+
+    def _end_cached(self, value: Any, record: Any, message: str | None) -> None:
+        from legato.results import metadata_document
+
+        state = State(_COMPLETED, "Cached", message, value)
+        if record is not None:
+            state.result_ref = metadata_document(record)
+            if not self.task.cache_result_in_memory:
+                state.data = None
+        self.set_state(state)
+        if self.txn is not None:
+            self._stage(state, value, None)
+
+    def _keep_result(self, state: State) -> None:
+        """Persist the value now, or stage it in the transaction to write on commit."""
+        value = state.data
+        record = None
+        task = self.task
+        if self.persist:
+            store = self.store
+            record = store.create_result_record(
+                value, key=self.cache_key, expiration=persistence.expiration_of(task)
+            )
+            from legato.results import metadata_document
+
+            state.result_ref = metadata_document(record)
+        if self.txn is not None or task.on_commit_hooks or task.on_rollback_hooks:
+            self._stage(state, value, record)
+        elif record is not None:
+            self.store.persist_result_record(record, holder=self.key_lock)
+        self._release_key()
+        if record is not None and not task.cache_result_in_memory:
+            state.data = None
+
+    def _stage(self, state: State, value: Any, record: Any) -> None:
+        task = self.task
+        child = Transaction(key=self.cache_key, store=self.store, parent=self.txn)
+        child.begin_child(self.txn_name)
+        child.stage(
+            value,
+            on_rollback_hooks=task.on_rollback_hooks,
+            on_commit_hooks=task.on_commit_hooks,
+            record=record,
+        )
+        child.end()
 
     def handle_exception(self, exc: BaseException) -> float | None:
         """Record a failed attempt; return the retry delay, or None if final."""
@@ -235,6 +392,8 @@ class TaskRunEngine:
             self.log(
                 logging.ERROR, "Task run failed with exception: %r - %s", exc, reason, exc_info=exc
             )
+            self._release_key()
+            self._fail_transaction()
             self.set_state(state)
             return None
         count = self.task_run.run_count
@@ -270,7 +429,13 @@ class TaskRunEngine:
             delay += random.uniform(0, delay * jitter)
         return delay
 
+    def _fail_transaction(self) -> None:
+        if self.txn is not None:
+            self.txn.mark_failed()
+
     def handle_crash(self, exc: BaseException) -> None:
+        self._release_key()
+        self._fail_transaction()
         self.set_state(
             Crashed(message=f"Execution was interrupted: {format_exception_line(exc)}", data=exc)
         )
@@ -318,6 +483,8 @@ def run_task_sync(engine: TaskRunEngine) -> State:
         call = engine.resolve_inputs()
         if call is None:
             return engine.task_run.state
+        if engine.check_cache():
+            return engine.finish()
         args, kwargs = call
         fn = task.fn
         timeout = task.timeout_seconds
@@ -356,6 +523,8 @@ async def run_task_async(engine: TaskRunEngine) -> State:
         call = engine.resolve_inputs()
         if call is None:
             return engine.task_run.state
+        if engine.check_cache():
+            return engine.finish()
         args, kwargs = call
         timeout = task.timeout_seconds
         while True:

@@ -121,9 +121,9 @@ def _environment_layer(environ: Mapping[str, str]) -> Iterator[tuple[str, _Raw]]
         if name.startswith(ENV_PREFIX) and _is_set(name, value):
             yield name, _Raw(value, "environment")
     for alias, name in ENV_ALIASES.items():
-        value = environ.get(alias)
-        if name not in environ and _is_set(name, value):
-            yield name, _Raw(value, "environment", alias)
+        aliased = environ.get(alias)
+        if name not in environ and _is_set(name, aliased):
+            yield name, _Raw(aliased, "environment", alias)
 
 
 def _is_set(name: str, value: str | None) -> bool:
