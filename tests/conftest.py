@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: an isolated LEGATO_HOME per test."""
+"""Fixtures shared by every test: an isolated LEGATO_HOME per test, a PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import pg  # tests/pg.py: a throwaway PostgreSQL server and its databases
 from legato.engine import recorder
-from locking.redis_server import redis_server  # noqa: F401  (session fixture: a real redis-server)
 from legato.settings import temporary_settings
+from locking.redis_server import redis_server  # noqa: F401  (session fixture: a real redis-server)
 
 
 def in_ci() -> bool:
@@ -28,3 +29,15 @@ def legato_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     with temporary_settings({"LEGATO_HOME": str(home)}):
         yield home
         recorder.close_all()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the session (one per xdist worker), started on first use.
+
+    Skips the test when PostgreSQL is not installed, fails it on CI. For a
+    fresh database per test, import ``pg_database_url`` or ``db_url`` from
+    ``pg`` into a conftest.
+    """
+    with pg.postgres_for_tests(is_required=in_ci()) as url:
+        yield url

@@ -12,6 +12,8 @@ Importing legato is cheap: the store, the settings and pydantic load on the
 first run; the server, the CLI and SQLAlchemy never load here.
 """
 
+from typing import Any as _Any
+
 from legato.annotations import allow_failure, quote, unmapped
 from legato.engine.context import get_run_context, tags
 from legato.flows import Flow, flow
@@ -22,6 +24,16 @@ from legato.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 from legato.tasks import Task, task
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> _Any:
+    # get_client loads the client package (pydantic models, httpx) only when asked for.
+    if name == "get_client":
+        from legato.client import get_client
+
+        return get_client
+    raise AttributeError(f"module 'legato' has no attribute {name!r}")
+
 
 __all__ = [
     "Flow",
@@ -34,6 +46,7 @@ __all__ = [
     "allow_failure",
     "as_completed",
     "flow",
+    "get_client",
     "get_run_context",
     "get_run_logger",
     "quote",

@@ -122,7 +122,7 @@ class WritableFileSystem:
         _check_block_name(name)
         from legato.client import get_client
 
-        with get_client() as client:
+        with get_client(sync_client=True) as client:
             client.save_block_document(
                 self.block_type_slug, name, self.to_document(), overwrite=overwrite
             )
@@ -136,7 +136,7 @@ class WritableFileSystem:
         _check_block_name(name)
         slug = f"{cls.block_type_slug}/{name}"
         try:
-            with get_client() as client:
+            with get_client(sync_client=True) as client:
                 document = client.read_block_document(cls.block_type_slug, name)
         except ObjectNotFound as exc:
             raise ObjectNotFound(

@@ -209,9 +209,10 @@ class ResultRecordMetadata:
 class ResultRecord:
     """A value with its metadata; ``serialize()`` makes the one stored document."""
 
-    __slots__ = ("metadata", "result")
+    __slots__ = ("_document", "metadata", "result")
 
     def __init__(self, metadata: ResultRecordMetadata, result: Any) -> None:
+        self._document: dict[str, Any] | None = None  # metadata_document, made once
         self.metadata = metadata
         self.result = result
 
@@ -679,8 +680,14 @@ def get_default_result_storage() -> WritableFileSystem:
 
 
 def metadata_document(record: ResultRecord) -> dict[str, Any]:
-    """The record's metadata as a JSON-ready dict: what ``state.result_ref`` keeps."""
-    return record.metadata.to_document()
+    """The record's metadata as a JSON-ready dict: what ``state.result_ref`` keeps.
+
+    Made once per record (a cache hit reuses the record), so treat it as read-only.
+    """
+    document = record._document
+    if document is None:
+        document = record._document = record.metadata.to_document()
+    return document
 
 
 def load_persisted_result(result_ref: Mapping[str, Any]) -> Any:

@@ -36,7 +36,7 @@ def test_config_view_show_defaults(invoke, home):
 
     assert "LEGATO_RECORDER_MAX_BATCH_SIZE='10000' (from default)" in lines
     assert f"LEGATO_HOME='{home}' (from environment)" in lines
-    assert len(lines) == 1 + 19
+    assert len(lines) == 1 + 23
 
 
 def test_config_view_masks_secrets(invoke):

@@ -257,7 +257,7 @@ def test_persisted_flow_result_is_readable_in_a_later_process(legato_home: Path,
 
     state = compute(4, return_state=True)
     run_id = str(state.state_details.flow_run_id)
-    with get_client() as client:
+    with get_client(sync_client=True) as client:
         final = client.read_states(flow_run_id=run_id)[-1]
     assert final["type"] == "COMPLETED" and final["data"]["storage_key"]
     script = textwrap.dedent(
@@ -265,7 +265,7 @@ def test_persisted_flow_result_is_readable_in_a_later_process(legato_home: Path,
         import json
         from legato.client import get_client
         from legato.states import State, StateType
-        with get_client() as client:
+        with get_client(sync_client=True) as client:
             row = client.read_states(flow_run_id={run_id!r})[-1]
         state = State(StateType.COMPLETED)
         state.result_ref = row["data"]

@@ -1,4 +1,8 @@
-"""Fixtures for the storage tests: real SQLite files in tmp_path."""
+"""Fixtures for the storage tests: real SQLite files in tmp_path, real PostgreSQL databases.
+
+``db_url`` runs a test on a migrated SQLite file and on a fresh PostgreSQL
+database (tests/pg.py); ``store`` is an engine on it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import pg
 from legato.client.embedded import EmbeddedClient
 from legato.storage.records import (
     FLOW_RUN_FIELDS,
@@ -20,6 +25,10 @@ from legato.storage.records import (
     RecordBatch,
     StateRow,
 )
+
+# Fixtures from tests/pg.py: a fresh PostgreSQL database; the same test on SQLite and on it.
+pg_database_url = pg.pg_database_url
+db_url = pg.db_url
 
 # Run rows are tuples in field order (records.py); named tuples are such tuples,
 # and keep the tests readable: ``run.id``, ``run._replace(state_type=...)``.
@@ -141,3 +150,13 @@ def database_path(tmp_path: Path) -> Path:
 def client(database_path: Path) -> Iterator[EmbeddedClient]:
     with EmbeddedClient(database_path) as embedded:
         yield embedded
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Any]:
+    """A SQLAlchemy engine on ``db_url`` (SQLite: transactions take the write lock)."""
+    from legato.storage.engine import create_store_engine
+
+    engine = create_store_engine(db_url, is_writer=True)
+    yield engine
+    engine.dispose()

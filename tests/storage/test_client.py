@@ -189,9 +189,13 @@ def test_closed_client_refuses_work_and_close_is_idempotent(database_path, facto
 def test_get_client_uses_the_settings_database(tmp_path, factory):
     from legato.settings import temporary_settings
 
-    with temporary_settings(LEGATO_HOME=str(tmp_path / "elsewhere")), get_client() as client:
+    with (
+        temporary_settings(LEGATO_HOME=str(tmp_path / "elsewhere")),
+        get_client(sync_client=True) as client,
+    ):
         assert client.database_path == tmp_path / "elsewhere" / "legato.db"
         client.record(factory.flow_run_batch()[0])
         assert client.count_flow_runs() == 1
-    with pytest.raises(NotImplementedError, match="sync_client=True"):
-        get_client(sync_client=False)
+    from legato.client.async_embedded import AsyncEmbeddedClient
+
+    assert isinstance(get_client(), AsyncEmbeddedClient)

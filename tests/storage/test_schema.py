@@ -12,8 +12,6 @@ from types import ModuleType
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from legato.exceptions import StorageError
 from legato.storage import database, sqlite
@@ -38,7 +36,8 @@ def sqlite_master(path: Path) -> list[str]:
         ).fetchall()
     finally:
         connection.close()
-    return [sqlite.normalize_ddl(sql) for (sql,) in rows]
+    # Alembic's batch mode recreates a table's indexes in no fixed order
+    return sqlite.canonical_order([sqlite.normalize_ddl(sql) for (sql,) in rows])
 
 
 def revision_of(path: Path) -> str | None:
@@ -75,33 +74,6 @@ def test_bootstrapped_database_equals_an_alembic_upgraded_one(tmp_path, database
     database.upgrade(database.sqlite_url(migrated))
 
     assert sqlite_master(database_path) == sqlite_master(migrated)
-
-
-def test_alembic_upgrade_from_empty_matches_the_sqlalchemy_schema(tmp_path):
-    url = database.sqlite_url(tmp_path / "empty.db")
-    database.upgrade(url)
-
-    engine = database.create_engine(url)
-    try:
-        with engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), metadata)
-    finally:
-        engine.dispose()
-    assert differences == []
-    assert database.current_revision(url) == database.head_revision()
-
-
-def test_downgrade_to_base_and_reset(tmp_path):
-    path = tmp_path / "legato.db"
-    url = database.sqlite_url(path)
-    database.upgrade(url)
-
-    database.downgrade(url, "base")
-    assert database.current_revision(url) is None
-    assert [sql for sql in sqlite_master(path) if "alembic_version" not in sql] == []
-
-    database.reset(url)
-    assert database.current_revision(url) == database.head_revision()
 
 
 def test_reopening_a_database_at_head_runs_one_select(database_path):
@@ -196,3 +168,22 @@ def test_sqlalchemy_schema_renders_the_snapshot_ddl():
     }
     snapshot = {s for s in sqlite.load_snapshot().statements if "alembic_version" not in s}
     assert rendered == snapshot
+
+
+def test_canonical_order_puts_each_tables_indexes_after_it_by_name():
+    statements = [
+        "CREATE TABLE b (x)",
+        "CREATE TABLE a (x)",
+        "CREATE INDEX ix_a_2 ON a (x)",
+        "CREATE INDEX ix_b_1 ON b (x)",
+        'CREATE INDEX "ix_a_1" ON "a" (x)',
+        "CREATE UNIQUE INDEX ix_c ON c (x)",
+    ]
+    assert sqlite.canonical_order(statements) == [
+        "CREATE TABLE b (x)",
+        "CREATE INDEX ix_b_1 ON b (x)",
+        "CREATE TABLE a (x)",
+        'CREATE INDEX "ix_a_1" ON "a" (x)',
+        "CREATE INDEX ix_a_2 ON a (x)",
+        "CREATE UNIQUE INDEX ix_c ON c (x)",
+    ]

@@ -208,56 +208,32 @@ def test_a_failing_batch_is_rolled_back_whole(connection, factory):
     ]
 
 
-def test_prepare_batch_for_sqlite_passes_the_rows_as_they_are(factory):
+def test_table_rows_pass_the_rows_as_they_are(factory):
     batch, _ = factory.flow_run_batch(task_runs=1)
 
-    statements = writes.prepare_batch(batch, now=5.0)
+    tables = writes.table_rows(batch, now=5.0)
 
-    assert statements == [
-        (writes.FLOWS.sql, [(*batch.flows[0], 5.0, 5.0)]),
-        (writes.FLOW_RUNS.sql, batch.flow_runs),
-        (writes.TASK_RUNS.sql, batch.task_runs),
-        (writes.STATES.sql, batch.states),
-        (writes.LOGS.sql, batch.logs),
+    assert tables == [
+        (writes.FLOWS, [(*batch.flows[0], 5.0, 5.0)]),
+        (writes.FLOW_RUNS, batch.flow_runs),
+        (writes.TASK_RUNS, batch.task_runs),
+        (writes.STATES, batch.states),
+        (writes.LOGS, batch.logs),
     ]
-    assert statements[2][1] is batch.task_runs
+    assert tables[2][1] is batch.task_runs
+    assert writes.table_rows(RecordBatch(logs=batch.logs)) == [(writes.LOGS, batch.logs)]
 
 
-def test_prepare_batch_with_a_converter_gives_named_rows(factory):
-    batch, run = factory.flow_run_batch(task_runs=1)
-    batch.flows.clear()
-
-    def convert(seconds: float) -> datetime:
-        return datetime.fromtimestamp(seconds, UTC)
-
-    statements = writes.prepare_batch(batch, convert, now=0.0)
-
-    assert [sql for sql, _ in statements] == [
-        writes.FLOW_RUNS.named_sql,
-        writes.TASK_RUNS.named_sql,
-        writes.STATES.named_sql,
-        writes.LOGS.named_sql,
-    ]
-    flow_run_params = statements[0][1][0]
-    assert isinstance(flow_run_params, dict)
-    assert list(flow_run_params) == list(FLOW_RUN_FIELDS)
-    assert flow_run_params["id"] == run.id
-    assert flow_run_params["created"] == convert(run.created)
-    assert flow_run_params["updated"] == convert(run.updated)
-    assert flow_run_params["end_time"] is None
-    assert statements[2][1][0]["timestamp"] == convert(batch.states[0][6])
-    assert isinstance(run.created, float), "the record itself is not modified"
+def test_check_row_widths_names_the_table():
+    tables = [(writes.STATES, [("a",) * 8, ("b",) * 7])]
+    with pytest.raises(ValueError, match="a states row does not have 8 values"):
+        writes.check_row_widths(tables)
 
 
-def test_named_rows_refuse_a_row_of_the_wrong_length():
-    with pytest.raises(ValueError):
-        writes.named_rows(("id", "created"), [("a",)], float)
-
-
-def test_write_sql_is_upsert_text_in_both_placeholder_styles():
+def test_write_sql_is_upsert_text():
     for table in writes.TABLE_WRITES:
-        assert "ON CONFLICT" in table.sql and "ON CONFLICT" in table.named_sql
-        assert ":" not in table.sql and "?" not in table.named_sql
+        assert "ON CONFLICT" in table.sql
+        assert ":" not in table.sql
         assert table.sql.count("?") == len(table.columns)
         assert table.values_sql(3).count("?") == 3 * len(table.columns)
     assert "created = excluded.created" not in writes.TASK_RUNS.sql

@@ -15,7 +15,7 @@ def open_client() -> Iterator[Client]:
     """A client for the current settings' store, closed afterwards."""
     from legato.client import get_client
 
-    client = get_client()
+    client = get_client(sync_client=True)
     try:
         yield client
     finally:

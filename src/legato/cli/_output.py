@@ -137,7 +137,7 @@ def configure_logging() -> None:
 
 # -- values
 
-_SECRETS = frozenset({"LEGATO_API_AUTH_STRING"})
+_SECRETS = frozenset({"LEGATO_API_AUTH_STRING", "LEGATO_SERVER_API_AUTH_STRING"})
 
 
 def mask_secret(name: str, value: str) -> str:

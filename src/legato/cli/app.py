@@ -6,7 +6,7 @@ imported inside the commands, so ``legato --help`` stays fast.
 
 from __future__ import annotations
 
-from legato.cli import config, flow, flow_run, profile, task_run
+from legato.cli import artifact, config, flow, flow_run, profile, server, task_run, variable
 from legato.cli._output import command_group, configure_logging, exits_on_error
 
 app = command_group("legato: workflows with Prefect 3's API, recorded in a local database.")
@@ -15,6 +15,9 @@ app.add_typer(profile.app, name="profile")
 app.add_typer(flow.app, name="flow")
 app.add_typer(flow_run.app, name="flow-run")
 app.add_typer(task_run.app, name="task-run")
+app.add_typer(artifact.app, name="artifact")
+app.add_typer(variable.app, name="variable")
+app.add_typer(server.app, name="server")
 
 
 @app.command("version")

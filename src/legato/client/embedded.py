@@ -1,20 +1,28 @@
 """The embedded client: runs recorded straight into a local SQLite file.
 
-Writes (``record``, ``delete_flow_run``) go through one stdlib ``sqlite3``
+``record`` (the recorder's batches) goes through one stdlib ``sqlite3``
 connection guarded by a lock, so the recorder thread and the flow's thread can
-share the client. Reads go through a SQLAlchemy engine created on the first
-read: SQLAlchemy is imported then, never on the path of a flow run.
+share the client, and a flow run never imports SQLAlchemy. Everything else
+calls the orchestration service (``legato.orchestration``) through a
+``Store`` created on first use: the same functions, rules and transactions as
+the REST server's handlers.
+
+Methods have Prefect 3's names and return the API's objects
+(``legato.client.schemas.objects``), which also read like storage rows
+(``run["state_type"]``), as the CLI uses them.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from legato._types import UNSET, Unset
 from legato.client.base import Row
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, StorageError
 from legato.storage import writes
@@ -22,7 +30,24 @@ from legato.storage.records import RecordBatch
 from legato.storage.sqlite import open_database
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import Connection
+
+    from legato.client import _arguments as args
+    from legato.client.schemas import filters as f
+    from legato.client.schemas.actions import FlowRunUpdate, LogCreate
+    from legato.client.schemas.objects import (
+        Artifact,
+        DependencyResult,
+        Flow,
+        FlowRun,
+        Log,
+        OrchestrationResult,
+        State,
+        TaskRun,
+        Variable,
+    )
+    from legato.client.schemas.sorting import FlowRunSort, FlowSort, LogSort, TaskRunSort
+    from legato.orchestration.store import Store
 
 __all__ = ["EmbeddedClient"]
 
@@ -41,7 +66,7 @@ class EmbeddedClient:
         self.database_path = Path(database_path)
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = open_database(self.database_path)
-        self._engine: Engine | None = None
+        self._store: Store | None = None
 
     def __repr__(self) -> str:
         return f"EmbeddedClient({str(self.database_path)!r})"
@@ -57,17 +82,12 @@ class EmbeddedClient:
     ) -> None:
         self.close()
 
-    # -- writes -------------------------------------------------------------
+    # -- the recorder's path ----------------------------------------------------
 
     def record(self, batch: RecordBatch) -> None:
         """Write one batch of runs, states and logs in a single transaction."""
         if batch:
             self._write(lambda connection: writes.write_batch(connection, batch))
-
-    def delete_flow_run(self, flow_run_id: str) -> None:
-        """Delete a flow run with its task runs, states and logs; raises ObjectNotFound."""
-        if not self._write(lambda connection: writes.delete_flow_run(connection, flow_run_id)):
-            raise _not_found("flow run", flow_run_id)
 
     def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
@@ -80,118 +100,462 @@ class EmbeddedClient:
                     f"Could not write to the legato database {str(self.database_path)!r}: {exc}"
                 ) from exc
 
-    # -- reads --------------------------------------------------------------
+    def api_healthcheck(self) -> Exception | None:
+        """None when the database answers, else the error (Prefect's contract)."""
+        try:
+            self._read(lambda c: c.exec_driver_sql("SELECT 1").scalar())
+        except Exception as exc:
+            return exc
+        return None
+
+    # -- flows --------------------------------------------------------------------
+
+    def create_flow(self, flow: Any) -> uuid.UUID:
+        """The id of ``flow``'s flow (a ``@flow`` or a name), created if needed."""
+        from legato.client import _arguments as args
+
+        return self.create_flow_from_name(args.flow_name_of(flow))
+
+    def create_flow_from_name(self, flow_name: str) -> uuid.UUID:
+        """The id of the flow named ``flow_name``, created if needed."""
+        from legato.orchestration import flows
+
+        row, _ = self._read(lambda c: flows.get_or_create_flow(c, flow_name), write=True)
+        return uuid.UUID(row["id"])
+
+    def read_flow(self, flow_id: Any) -> Flow:
+        """One flow; raises ObjectNotFound."""
+        from legato.client import _arguments as args
+        from legato.client.schemas.objects import Flow
+        from legato.orchestration import flows
+
+        row = self._read(lambda c: flows.read_flow(c, args.as_uuid(flow_id)))
+        if row is None:
+            raise _not_found("flow", flow_id)
+        return Flow.from_row(row)
+
+    def read_flow_by_name(self, flow_name: str) -> Flow:
+        """One flow by name; raises ObjectNotFound."""
+        from legato.client.schemas.objects import Flow
+        from legato.orchestration import flows
+
+        row = self._read(lambda c: flows.read_flow_by_name(c, flow_name))
+        if row is None:
+            raise ObjectNotFound(f"No flow named {flow_name!r} in this database.")
+        return Flow.from_row(row)
 
     def read_flows(
-        self, *, name: str | None = None, limit: int = 100, offset: int = 0
-    ) -> list[Row]:
-        """Flows, newest first; ``name`` filters by substring."""
-        from legato.storage import queries
+        self,
+        *,
+        flow_filter: f.FlowFilter | Mapping[str, Any] | None = None,
+        flow_run_filter: f.FlowRunFilter | Mapping[str, Any] | None = None,
+        task_run_filter: f.TaskRunFilter | Mapping[str, Any] | None = None,
+        sort: FlowSort | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        name: str | None = None,
+    ) -> list[Flow]:
+        """Flows, newest first; ``name=`` is a shorthand for a substring filter."""
+        from legato.client import _arguments as args
+        from legato.client.schemas.objects import Flow
+        from legato.orchestration import flows
 
-        return self._read(lambda c: queries.read_flows(c, name=name, limit=limit, offset=offset))
+        flows_, runs, tasks = args.flow_run_filters(
+            args.flows_filter(flow_filter, name), flow_run_filter, task_run_filter
+        )
+        rows = self._read(
+            lambda c: flows.filter_flows(
+                c,
+                flow_filter=flows_,
+                flow_run_filter=runs,
+                task_run_filter=tasks,
+                sort=sort,
+                limit=100 if limit is None else limit,
+                offset=offset,
+            )
+        )
+        return [Flow.from_row(row) for row in rows]
+
+    def delete_flow(self, flow_id: Any) -> None:
+        """Delete a flow with its runs; raises ObjectNotFound."""
+        from legato.client import _arguments as args
+        from legato.orchestration import flows
+
+        if not self._read(lambda c: flows.delete_flow(c, args.as_uuid(flow_id)), write=True):
+            raise _not_found("flow", flow_id)
+
+    # -- flow runs ----------------------------------------------------------------
+
+    def create_flow_run(
+        self,
+        flow: Any,
+        name: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        tags: Iterable[str] | None = None,
+        parent_task_run_id: Any = None,
+        state: args.StateLike | None = None,
+    ) -> FlowRun:
+        """Create a flow run of ``flow`` (a ``@flow`` or a name) in ``state`` (default PENDING)."""
+        from legato.client import _arguments as args
+        from legato.client.schemas.objects import FlowRun
+        from legato.orchestration import flow_runs, flows
+
+        def work(connection: Connection) -> Row:
+            flow_row, _ = flows.get_or_create_flow(connection, args.flow_name_of(flow))
+            body = args.flow_run_create(
+                uuid.UUID(flow_row["id"]),
+                flow=flow,
+                name=name,
+                parameters=parameters,
+                context=context,
+                tags=tags,
+                parent_task_run_id=parent_task_run_id,
+                state=state,
+            )
+            return flow_runs.create_flow_run(connection, body)
+
+        return FlowRun.from_row(self._read(work, write=True))
+
+    def read_flow_run(self, flow_run_id: Any) -> FlowRun:
+        """One flow run (with ``flow_name``); raises ObjectNotFound."""
+        from legato.client.schemas.objects import FlowRun
+        from legato.orchestration import flow_runs
+
+        run_id = _id_or_none(flow_run_id)
+        row = None if run_id is None else self._read(lambda c: flow_runs.read_flow_run(c, run_id))
+        if row is None:
+            raise _not_found("flow run", flow_run_id)
+        return FlowRun.from_row(row)
 
     def read_flow_runs(
         self,
         *,
+        flow_filter: f.FlowFilter | Mapping[str, Any] | None = None,
+        flow_run_filter: f.FlowRunFilter | Mapping[str, Any] | None = None,
+        task_run_filter: f.TaskRunFilter | Mapping[str, Any] | None = None,
+        sort: FlowRunSort | None = None,
+        limit: int | None = None,
+        offset: int = 0,
         flow_name: str | None = None,
         state_types: Sequence[str] | None = None,
         state_names: Sequence[str] | None = None,
-        parent_flow_run_id: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[Row]:
-        """Flow runs, newest first, each with a ``flow_name`` key."""
-        from legato.storage import queries
+        parent_flow_run_id: Any = None,
+    ) -> list[FlowRun]:
+        """Flow runs, newest first unless ``sort`` says otherwise.
 
-        return self._read(
-            lambda c: queries.read_flow_runs(
+        ``flow_name`` (exact), ``state_types``, ``state_names`` and
+        ``parent_flow_run_id`` are shorthands for the filters.
+        """
+        from legato.client import _arguments as args
+        from legato.client.schemas.objects import FlowRun
+        from legato.orchestration import flow_runs
+
+        flows, runs, tasks = args.flow_run_filters(
+            flow_filter,
+            flow_run_filter,
+            task_run_filter,
+            flow_name=flow_name,
+            state_types=state_types,
+            state_names=state_names,
+            parent_flow_run_id=parent_flow_run_id,
+        )
+        rows = self._read(
+            lambda c: flow_runs.filter_flow_runs(
                 c,
-                flow_name=flow_name,
-                state_types=state_types,
-                state_names=state_names,
-                parent_flow_run_id=parent_flow_run_id,
-                limit=limit,
+                flow_filter=flows,
+                flow_run_filter=runs,
+                task_run_filter=tasks,
+                sort=sort,
+                limit=100 if limit is None else limit,
                 offset=offset,
             )
         )
-
-    def read_flow_run(self, flow_run_id: str) -> Row:
-        """One flow run (with ``flow_name``); raises ObjectNotFound."""
-        from legato.storage import queries
-
-        row = self._read(lambda c: queries.read_flow_run(c, flow_run_id))
-        if row is None:
-            raise _not_found("flow run", flow_run_id)
-        return row
+        return [FlowRun.from_row(row) for row in rows]
 
     def count_flow_runs(
-        self, *, flow_name: str | None = None, state_types: Sequence[str] | None = None
+        self,
+        *,
+        flow_filter: f.FlowFilter | Mapping[str, Any] | None = None,
+        flow_run_filter: f.FlowRunFilter | Mapping[str, Any] | None = None,
+        task_run_filter: f.TaskRunFilter | Mapping[str, Any] | None = None,
+        flow_name: str | None = None,
+        state_types: Sequence[str] | None = None,
     ) -> int:
         """How many flow runs match."""
-        from legato.storage import queries
+        from legato.client import _arguments as args
+        from legato.orchestration import flow_runs
 
-        return self._read(
-            lambda c: queries.count_flow_runs(c, flow_name=flow_name, state_types=state_types)
+        flows, runs, tasks = args.flow_run_filters(
+            flow_filter,
+            flow_run_filter,
+            task_run_filter,
+            flow_name=flow_name,
+            state_types=state_types,
         )
+        return self._read(
+            lambda c: flow_runs.count_flow_runs(
+                c, flow_filter=flows, flow_run_filter=runs, task_run_filter=tasks
+            )
+        )
+
+    def update_flow_run(
+        self,
+        flow_run_id: Any,
+        name: str | None = None,
+        flow_version: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> None:
+        """Change a flow run's name, version, parameters or tags; raises ObjectNotFound."""
+        from legato.client.schemas.actions import FlowRunUpdate
+        from legato.orchestration import flow_runs
+
+        update = FlowRunUpdate(
+            name=name,
+            flow_version=flow_version,
+            parameters=None if parameters is None else dict(parameters),
+            tags=None if tags is None else list(tags),
+        )
+        self._update_flow_run(flow_run_id, update, flow_runs.update_flow_run)
+
+    def _update_flow_run(
+        self,
+        flow_run_id: Any,
+        update: FlowRunUpdate,
+        work: Callable[[Connection, Any, FlowRunUpdate], bool],
+    ) -> None:
+        run_id = _id_or_none(flow_run_id)
+        if run_id is None or not self._read(lambda c: work(c, run_id, update), write=True):
+            raise _not_found("flow run", flow_run_id)
+
+    def delete_flow_run(self, flow_run_id: Any) -> None:
+        """Delete a flow run with its task runs, states and logs; raises ObjectNotFound."""
+        from legato.orchestration import flow_runs
+
+        run_id = _id_or_none(flow_run_id)
+        if run_id is None or not self._read(
+            lambda c: flow_runs.delete_flow_run(c, run_id), write=True
+        ):
+            raise _not_found("flow run", flow_run_id)
+
+    def set_flow_run_state(
+        self, flow_run_id: Any, state: args.StateLike, force: bool = False
+    ) -> OrchestrationResult:
+        """Propose a state for a flow run, through the transition rules."""
+        return self._set_state("flow_run", flow_run_id, state, force)
+
+    def read_flow_run_states(self, flow_run_id: Any) -> list[State]:
+        """A flow run's state history, oldest first."""
+        return self._read_states("flow_run", flow_run_id)
+
+    def read_flow_run_graph(self, flow_run_id: Any) -> list[DependencyResult]:
+        """A flow run's task runs with the task runs each one's inputs came from."""
+        from legato.client import _arguments as args
+        from legato.client.schemas.objects import DependencyResult, TaskRun
+        from legato.orchestration import task_runs
+
+        self.read_flow_run(flow_run_id)  # ObjectNotFound for an unknown run
+        rows = self._read(lambda c: task_runs.read_flow_run_graph(c, args.as_uuid(flow_run_id)))
+        return [DependencyResult.from_task_run(TaskRun.from_row(row)) for row in rows]
+
+    # -- task runs ----------------------------------------------------------------
+
+    def create_task_run(
+        self,
+        task: Any,
+        flow_run_id: Any,
+        dynamic_key: str,
+        id: Any = None,
+        name: str | None = None,
+        extra_tags: Iterable[str] | None = None,
+        state: args.StateLike | None = None,
+        task_inputs: Mapping[str, Iterable[Any]] | None = None,
+    ) -> TaskRun:
+        """Create a task run of ``task`` (idempotent on flow run, task key and dynamic key)."""
+        from legato.client import _arguments as args
+        from legato.client.schemas.objects import TaskRun
+        from legato.orchestration import task_runs
+
+        body = args.task_run_create(
+            task,
+            flow_run_id,
+            dynamic_key,
+            id=id,
+            name=name,
+            extra_tags=extra_tags,
+            state=state,
+            task_inputs=task_inputs,
+        )
+        row, _ = self._read(lambda c: task_runs.create_task_run(c, body), write=True)
+        return TaskRun.from_row(row)
+
+    def read_task_run(self, task_run_id: Any) -> TaskRun:
+        """One task run; raises ObjectNotFound."""
+        from legato.client.schemas.objects import TaskRun
+        from legato.orchestration import task_runs
+
+        run_id = _id_or_none(task_run_id)
+        row = None if run_id is None else self._read(lambda c: task_runs.read_task_run(c, run_id))
+        if row is None:
+            raise _not_found("task run", task_run_id)
+        return TaskRun.from_row(row)
 
     def read_task_runs(
         self,
         *,
-        flow_run_id: str | None = None,
+        flow_filter: f.FlowFilter | Mapping[str, Any] | None = None,
+        flow_run_filter: f.FlowRunFilter | Mapping[str, Any] | None = None,
+        task_run_filter: f.TaskRunFilter | Mapping[str, Any] | None = None,
+        sort: TaskRunSort | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        flow_run_id: Any = None,
         name: str | None = None,
         state_types: Sequence[str] | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[Row]:
-        """Task runs, newest first; ``name`` filters by substring."""
-        from legato.storage import queries
+    ) -> list[TaskRun]:
+        """Task runs, newest first unless ``sort`` says otherwise.
 
-        return self._read(
-            lambda c: queries.read_task_runs(
+        ``flow_run_id``, ``name`` (substring) and ``state_types`` are
+        shorthands for the task run filter.
+        """
+        from legato.client import _arguments as args
+        from legato.client.schemas.objects import TaskRun
+        from legato.orchestration import task_runs
+
+        flows, runs, tasks = args.task_run_filters(
+            flow_filter,
+            flow_run_filter,
+            task_run_filter,
+            flow_run_id=flow_run_id,
+            name=name,
+            state_types=state_types,
+        )
+        rows = self._read(
+            lambda c: task_runs.filter_task_runs(
                 c,
-                flow_run_id=flow_run_id,
-                name=name,
-                state_types=state_types,
-                limit=limit,
+                flow_filter=flows,
+                flow_run_filter=runs,
+                task_run_filter=tasks,
+                sort=sort,
+                limit=100 if limit is None else limit,
                 offset=offset,
             )
         )
+        return [TaskRun.from_row(row) for row in rows]
 
-    def read_task_run(self, task_run_id: str) -> Row:
-        """One task run; raises ObjectNotFound."""
-        from legato.storage import queries
+    def count_task_runs(
+        self,
+        *,
+        flow_filter: f.FlowFilter | Mapping[str, Any] | None = None,
+        flow_run_filter: f.FlowRunFilter | Mapping[str, Any] | None = None,
+        task_run_filter: f.TaskRunFilter | Mapping[str, Any] | None = None,
+    ) -> int:
+        """How many task runs match."""
+        from legato.client import _arguments as args
+        from legato.orchestration import task_runs
 
-        row = self._read(lambda c: queries.read_task_run(c, task_run_id))
-        if row is None:
-            raise _not_found("task run", task_run_id)
-        return row
-
-    def read_states(
-        self, *, flow_run_id: str | None = None, task_run_id: str | None = None
-    ) -> list[Row]:
-        """The state history of one run, oldest first."""
-        from legato.storage import queries
-
+        flows, runs, tasks = args.task_run_filters(flow_filter, flow_run_filter, task_run_filter)
         return self._read(
-            lambda c: queries.read_states(c, flow_run_id=flow_run_id, task_run_id=task_run_id)
+            lambda c: task_runs.count_task_runs(
+                c, flow_filter=flows, flow_run_filter=runs, task_run_filter=tasks
+            )
         )
+
+    def set_task_run_state(
+        self, task_run_id: Any, state: args.StateLike, force: bool = False
+    ) -> OrchestrationResult:
+        """Propose a state for a task run, through the transition rules."""
+        return self._set_state("task_run", task_run_id, state, force)
+
+    def read_task_run_states(self, task_run_id: Any) -> list[State]:
+        """A task run's state history, oldest first."""
+        return self._read_states("task_run", task_run_id)
+
+    def delete_task_run(self, task_run_id: Any) -> None:
+        """Delete a task run with its states and logs; raises ObjectNotFound."""
+        from legato.orchestration import task_runs
+
+        run_id = _id_or_none(task_run_id)
+        if run_id is None or not self._read(
+            lambda c: task_runs.delete_task_run(c, run_id), write=True
+        ):
+            raise _not_found("task run", task_run_id)
+
+    def read_states(self, *, flow_run_id: Any = None, task_run_id: Any = None) -> list[State]:
+        """The state history of one run, oldest first."""
+        if flow_run_id is None and task_run_id is None:
+            raise ValueError("read_states needs a flow_run_id or a task_run_id")
+        if flow_run_id is not None:
+            return self._read_states("flow_run", flow_run_id)
+        return self._read_states("task_run", task_run_id)
+
+    def _set_state(
+        self, kind: str, run_id: Any, state: args.StateLike, force: bool
+    ) -> OrchestrationResult:
+        from legato.client.schemas.actions import StateCreate
+        from legato.orchestration import states
+
+        proposed = StateCreate.from_state(state)
+        target = _id_or_none(run_id)
+        if target is None:
+            raise _not_found(kind.replace("_", " "), run_id)
+        change = self._read(
+            lambda c: states.set_run_state(c, kind, target, proposed, force=force),  # type: ignore[arg-type]
+            write=True,
+        )
+        return states.orchestration_result(change)
+
+    def _read_states(self, kind: str, run_id: Any) -> list[State]:
+        from legato.client.schemas.objects import State
+        from legato.orchestration import states
+
+        target = _id_or_none(run_id)
+        if target is None:
+            return []
+        rows = self._read(lambda c: states.read_run_states(c, kind, target))  # type: ignore[arg-type]
+        return [State.from_row(row) for row in rows]
+
+    # -- logs ---------------------------------------------------------------------
+
+    def create_logs(self, logs: Iterable[LogCreate | Mapping[str, Any]]) -> None:
+        """Write log lines for runs."""
+        from legato.client import _arguments as args
+        from legato.orchestration import logs as run_logs
+
+        lines = args.log_creates(logs)
+        if lines:
+            self._read(lambda c: run_logs.create_logs(c, lines), write=True)
 
     def read_logs(
         self,
+        log_filter: f.LogFilter | Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort: LogSort | None = None,
         *,
-        flow_run_id: str | None = None,
-        task_run_id: str | None = None,
+        flow_run_id: Any = None,
+        task_run_id: Any = None,
         after: float | None = None,
-        limit: int = 1000,
-    ) -> list[Row]:
-        """Log rows, oldest first; ``after`` (POSIX seconds) for following."""
-        from legato.storage import queries
+    ) -> list[Log]:
+        """Log lines, oldest first; ``after`` (POSIX seconds, exclusive) to follow a run."""
+        from legato.client import _arguments as args
+        from legato.client.schemas.objects import Log
+        from legato.orchestration import logs as run_logs
 
-        return self._read(
-            lambda c: queries.read_logs(
-                c, flow_run_id=flow_run_id, task_run_id=task_run_id, after=after, limit=limit
+        log_filter = args.log_filter(
+            log_filter, flow_run_id=flow_run_id, task_run_id=task_run_id, after=after
+        )
+        rows = self._read(
+            lambda c: run_logs.filter_logs(
+                c,
+                log_filter=log_filter,
+                sort=sort,
+                limit=1000 if limit is None else limit,
+                offset=offset or 0,
             )
         )
+        return [Log.from_row(row) for row in rows]
 
     # -- saved blocks ---------------------------------------------------------
 
@@ -202,7 +566,9 @@ class EmbeddedClient:
         from legato.storage.queries import blocks
 
         saved = self._read(
-            lambda c: blocks.save_block_document(c, block_type_slug, name, data, overwrite=overwrite),
+            lambda c: blocks.save_block_document(
+                c, block_type_slug, name, data, overwrite=overwrite
+            ),
             write=True,
         )
         if not saved:
@@ -224,7 +590,7 @@ class EmbeddedClient:
         data: dict[str, Any] = row["data"]
         return data
 
-    def read_block_documents(self, block_type_slug: str | None = None) -> list[Row]:
+    def read_block_documents(self, block_type_slug: str | None = None) -> list[dict[str, Any]]:
         """Saved blocks (rows with block_type_slug, name, data), by type and name."""
         from legato.storage.queries import blocks
 
@@ -241,45 +607,284 @@ class EmbeddedClient:
         ):
             raise ObjectNotFound(f"No {block_type_slug!r} block named {name!r} to delete.")
 
+    # -- the store ------------------------------------------------------------
+
     def _read(self, query: Callable[[Connection], T], write: bool = False) -> T:
-        from sqlalchemy.exc import DBAPIError
+        """Run ``query`` on a connection; with ``write``, in one write transaction."""
+        store = self._get_store()
+        return store.write(query) if write else store.read(query)
 
-        engine = self._read_engine()
-        try:
-            if write:
-                with engine.begin() as connection:
-                    return query(connection)
-            with engine.connect() as connection:
-                return query(connection)
-        except DBAPIError as exc:
-            raise StorageError(
-                f"Could not read the legato database {str(self.database_path)!r}: {exc.orig}"
-            ) from exc
-
-    def _read_engine(self) -> Engine:
+    def _get_store(self) -> Store:
         with self._lock:
             if self._connection is None:
                 raise StorageError(f"{self!r} is closed; create a new client.")
-            if self._engine is None:
-                from legato.storage import database  # SQLAlchemy: read side only
+            if self._store is None:
+                from legato.orchestration.store import Store  # SQLAlchemy: not on a run's path
+                from legato.storage.engine import sqlite_url
 
-                self._engine = database.create_engine(database.sqlite_url(self.database_path))
-            return self._engine
+                self._store = Store(sqlite_url(self.database_path), name=str(self.database_path))
+            return self._store
 
     # -- lifecycle ----------------------------------------------------------
 
     def close(self) -> None:
-        """Release the connection and the read engine; idempotent."""
+        """Release the connection and the store's engines; idempotent."""
         with self._lock:
             connection, self._connection = self._connection, None
-            engine, self._engine = self._engine, None
+            store, self._store = self._store, None
         if connection is not None:
             connection.close()
-        if engine is not None:
-            engine.dispose()
+        if store is not None:
+            store.close()
+
+    # -- artifacts and variables --
+
+    def create_artifact(
+        self,
+        *,
+        key: str | None = None,
+        type: str,
+        data: Any,
+        description: str | None = None,
+        flow_run_id: str | uuid.UUID | None = None,
+        task_run_id: str | uuid.UUID | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> Artifact:
+        """Store an artifact (a new version when ``key`` exists) and return it."""
+        from legato.client.schemas.objects import Artifact
+        from legato.orchestration import artifacts
+
+        row = self._transaction(
+            lambda c: artifacts.create_artifact(
+                c,
+                key=key,
+                type=type,
+                data=data,
+                description=description,
+                flow_run_id=flow_run_id,
+                task_run_id=task_run_id,
+                metadata=metadata,
+            )
+        )
+        return Artifact.from_row(row)
+
+    def update_artifact(
+        self,
+        artifact_id: str | uuid.UUID,
+        *,
+        data: Any | Unset = UNSET,
+        description: str | None | Unset = UNSET,
+    ) -> Artifact:
+        """Change an artifact in place (progress); raises ObjectNotFound."""
+        from legato.client.schemas.objects import Artifact
+        from legato.orchestration import artifacts
+
+        row = self._transaction(
+            lambda c: artifacts.update_artifact(c, artifact_id, data=data, description=description)
+        )
+        if row is None:
+            raise self._artifact_not_found(artifact_id)
+        return Artifact.from_row(row)
+
+    def read_artifact(self, artifact_id: str | uuid.UUID) -> Artifact:
+        """One artifact (one version); raises ObjectNotFound."""
+        from legato.client.schemas.objects import Artifact
+        from legato.orchestration import artifacts
+
+        row = self._read(lambda c: artifacts.read_artifact(c, artifact_id))
+        if row is None:
+            raise self._artifact_not_found(artifact_id)
+        return Artifact.from_row(row)
+
+    def read_latest_artifact(self, key: str) -> Artifact:
+        """The newest version of ``key``; raises ObjectNotFound."""
+        from legato.client.schemas.objects import Artifact
+        from legato.orchestration import artifacts
+
+        row = self._read(lambda c: artifacts.read_latest_artifact(c, key))
+        if row is None:
+            raise ObjectNotFound(
+                f"No artifact with key {key!r} in this database. "
+                "List keys with `legato artifact ls`, or check LEGATO_HOME."
+            )
+        return Artifact.from_row(row)
+
+    def read_artifacts(
+        self,
+        *,
+        key: str | None = None,
+        type: str | None = None,
+        flow_run_id: str | uuid.UUID | None = None,
+        task_run_id: str | uuid.UUID | None = None,
+        latest_only: bool = False,
+        sort: str = "created_desc",
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Artifact]:
+        """Artifacts matching every filter given; ``latest_only``: newest version per key."""
+        from legato.client.schemas.objects import Artifact
+        from legato.orchestration import artifacts
+
+        rows = self._read(
+            lambda c: artifacts.filter_artifacts(
+                c,
+                key=key,
+                type=type,
+                flow_run_id=flow_run_id,
+                task_run_id=task_run_id,
+                latest_only=latest_only,
+                sort=sort,
+                limit=limit,
+                offset=offset,
+            )
+        )
+        return [Artifact.from_row(row) for row in rows]
+
+    def count_artifacts(
+        self,
+        *,
+        key: str | None = None,
+        type: str | None = None,
+        flow_run_id: str | uuid.UUID | None = None,
+        task_run_id: str | uuid.UUID | None = None,
+        latest_only: bool = False,
+    ) -> int:
+        """How many artifacts ``read_artifacts`` would return without paging."""
+        from legato.orchestration import artifacts
+
+        return self._read(
+            lambda c: artifacts.count_artifacts(
+                c,
+                key=key,
+                type=type,
+                flow_run_id=flow_run_id,
+                task_run_id=task_run_id,
+                latest_only=latest_only,
+            )
+        )
+
+    def delete_artifact(self, artifact_id: str | uuid.UUID) -> None:
+        """Delete one artifact (one version); raises ObjectNotFound."""
+        from legato.orchestration import artifacts
+
+        if not self._transaction(lambda c: artifacts.delete_artifact(c, artifact_id)):
+            raise self._artifact_not_found(artifact_id)
+
+    def create_variable(
+        self, *, name: str, value: Any, tags: Sequence[str] | None = None
+    ) -> Variable:
+        """Store a new variable; raises ObjectAlreadyExists if the name is taken."""
+        from legato.client.schemas.objects import Variable
+        from legato.orchestration import variables
+
+        row = self._transaction(
+            lambda c: variables.create_variable(c, name=name, value=value, tags=tags)
+        )
+        return Variable.from_row(row)
+
+    def read_variable_by_name(self, name: str) -> Variable | None:
+        """The variable called ``name``, None if there is none."""
+        from legato.client.schemas.objects import Variable
+        from legato.orchestration import variables
+
+        row = self._read(lambda c: variables.read_variable_by_name(c, name))
+        return None if row is None else Variable.from_row(row)
+
+    def read_variables(
+        self,
+        *,
+        name_like: str | None = None,
+        tags: Sequence[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Variable]:
+        """Variables by name; ``name_like`` is a substring, ``tags`` must all be present."""
+        from legato.client.schemas.objects import Variable
+        from legato.orchestration import variables
+
+        rows = self._read(
+            lambda c: variables.filter_variables(
+                c, name_like=name_like, tags=tags, limit=limit, offset=offset
+            )
+        )
+        return [Variable.from_row(row) for row in rows]
+
+    def update_variable(
+        self,
+        name: str,
+        *,
+        value: Any | Unset = UNSET,
+        tags: Sequence[str] | None | Unset = UNSET,
+    ) -> Variable:
+        """Change a variable's value and/or tags; raises ObjectNotFound."""
+        from legato.client.schemas.objects import Variable
+        from legato.orchestration import variables
+
+        row = self._transaction(
+            lambda c: variables.update_variable(c, name, value=value, tags=tags)
+        )
+        if row is None:
+            raise self._variable_not_found(name)
+        return Variable.from_row(row)
+
+    def set_variable(
+        self, name: str, value: Any, *, tags: Sequence[str] | None = None, overwrite: bool = False
+    ) -> Variable:
+        """Create or, with ``overwrite``, replace a variable (value and tags) in one transaction."""
+        from legato.client.schemas.objects import Variable
+        from legato.orchestration import variables
+
+        def work(connection: Connection) -> Row:
+            if overwrite:
+                row = variables.update_variable(connection, name, value=value, tags=tags)
+                if row is not None:
+                    return row
+            return variables.create_variable(connection, name=name, value=value, tags=tags)
+
+        return Variable.from_row(self._transaction(work))
+
+    def delete_variable_by_name(self, name: str) -> None:
+        """Delete a variable; raises ObjectNotFound."""
+        from legato.orchestration import variables
+
+        if not self._transaction(lambda c: variables.delete_variable(c, name)):
+            raise self._variable_not_found(name)
+
+    def _transaction(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one write transaction that holds the write lock from its start.
+
+        (``Store.write``: ``BEGIN IMMEDIATE`` on SQLite. ``set_variable`` reads
+        before it writes; a deferred transaction could then fail at once with
+        "database is locked" when the recorder wrote in between.)
+        """
+        return self._read(work, write=True)
+
+    @staticmethod
+    def _artifact_not_found(artifact_id: str | uuid.UUID) -> ObjectNotFound:
+        return ObjectNotFound(
+            f"No artifact with id {str(artifact_id)!r} in this database. "
+            "List artifacts with `legato artifact ls --all-versions`, or check LEGATO_HOME."
+        )
+
+    @staticmethod
+    def _variable_not_found(name: str) -> ObjectNotFound:
+        return ObjectNotFound(
+            f"No variable named {name!r} in this database. "
+            "List variables with `legato variable ls`, or check LEGATO_HOME."
+        )
 
 
-def _not_found(kind: str, object_id: str) -> ObjectNotFound:
+def _not_found(kind: str, object_id: Any) -> ObjectNotFound:
     return ObjectNotFound(
-        f"No {kind} with id {object_id!r} in this database. Check the id, or LEGATO_HOME."
+        f"No {kind} with id {str(object_id)!r} in this database. Check the id, or LEGATO_HOME."
     )
+
+
+def _id_or_none(value: Any) -> uuid.UUID | None:
+    """An id as a UUID; None for text that is not one (it then names nothing)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError):
+        return None

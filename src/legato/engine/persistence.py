@@ -112,12 +112,12 @@ def _cached_store(owner: Any, base: Any) -> Any:
     """The owner's store for the current settings (and base), made once."""
     from legato.settings import get_current_settings
 
-    marker = (get_current_settings(), id(base))
+    settings = get_current_settings()
     cached = owner.__dict__.get("_result_store_cache")
-    if cached is not None and cached[0] == marker:
-        return cached[1]
+    if cached is not None and cached[0] is settings and cached[1] is base:
+        return cached[2]
     store = _store_for(owner, base)
-    owner.__dict__["_result_store_cache"] = (marker, store)
+    owner.__dict__["_result_store_cache"] = (settings, base, store)
     return store
 
 

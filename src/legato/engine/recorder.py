@@ -357,32 +357,38 @@ def _new_ids(count: int) -> list[str]:
 
 # -- the process's recorders -------------------------------------------------
 
-_recorders: dict[Path, Recorder] = {}
+# One recorder per store: the API URL when a server records, else the SQLite file.
+_recorders: dict[str | Path, Recorder] = {}
 _recorders_lock = threading.Lock()
 
 
 def get_recorder() -> Recorder:
-    """The recorder for the current settings' store, opened on first use."""
+    """The recorder for the current settings' store, opened on first use.
+
+    With ``LEGATO_API_URL`` set, runs are recorded through that server (the
+    HTTP client sends each batch in one request); otherwise into the
+    embedded SQLite file.
+    """
     from legato.settings import get_current_settings
 
     settings = get_current_settings()
     last = _last_lookup
     if last is not None and last[0] is settings and last[1]._stopped is False:
         return last[1]
-    path = settings.database_path
-    recorder = _recorders.get(path)
+    key: str | Path = settings.api.url or settings.database_path
+    recorder = _recorders.get(key)
     if recorder is not None:
         _remember(settings, recorder)
         return recorder
     with _recorders_lock:
-        recorder = _recorders.get(path)
+        recorder = _recorders.get(key)
         if recorder is None:
             recorder = Recorder(
-                _open_client(path),
+                _open_client(settings),
                 settings.recorder.flush_interval_seconds,
                 settings.recorder.max_batch_size,
             )
-            _recorders[path] = recorder
+            _recorders[key] = recorder
     _remember(settings, recorder)
     return recorder
 
@@ -395,10 +401,15 @@ def _remember(settings: Any, recorder: Recorder) -> None:
     _last_lookup = (settings, recorder)
 
 
-def _open_client(path: Path) -> Client:
+def _open_client(settings: Any) -> Client:
+    """The HTTP client when ``api.url`` is set (httpx loads then), else the embedded one."""
+    if settings.api.url:
+        from legato.client.http import SyncHttpClient
+
+        return SyncHttpClient(settings.api.url, auth_string=settings.api.auth_string)
     from legato.client.embedded import EmbeddedClient
 
-    return EmbeddedClient(path)
+    return EmbeddedClient(settings.database_path)
 
 
 def flush_all() -> None:

@@ -251,6 +251,32 @@ class ResultsSettings(Section):
     )
 
 
+class ServerApiSettings(Section):
+    """Where ``legato server start`` listens, and who may call it."""
+
+    host: str = setting(default="127.0.0.1", doc="Address the server listens on.")
+    port: int = setting(default=4200, doc="Port the server listens on (0: any free one).")
+    auth_string: str | None = setting(
+        default=None,
+        doc="'user:password' the server requires (HTTP basic auth); unset: no auth.",
+    )
+
+
+class ServerLogsSettings(Section):
+    """Run logs sent to the server."""
+
+    max_batch_size: int = setting(
+        default=1000, doc="Most log lines one POST /api/logs/ may carry.", check=at_least(1)
+    )
+
+
+class ServerSettings(Section):
+    """The REST server (``legato server start``)."""
+
+    api: ServerApiSettings = section(default_factory=ServerApiSettings)
+    logs: ServerLogsSettings = section(default_factory=ServerLogsSettings)
+
+
 class Settings(Section):
     """All of legato's settings: one immutable value (build it with ``load_settings``)."""
 
@@ -272,6 +298,7 @@ class Settings(Section):
     tasks: TasksSettings = section(default_factory=TasksSettings)
     task_runner: TaskRunnerSettings = section(default_factory=TaskRunnerSettings)
     results: ResultsSettings = section(default_factory=ResultsSettings)
+    server: ServerSettings = section(default_factory=ServerSettings)
     # Where each value came from; internal (no doc), so not part of equality or repr.
     sources: Mapping[str, SettingSource] = section(default_factory=lambda: MappingProxyType({}))
 

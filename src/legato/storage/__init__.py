@@ -5,7 +5,10 @@ Light on purpose: importing this package (the engine imports
 
 - ``records``: the plain rows the recorder hands over (the contract);
 - ``sqlite``: stdlib connections, bootstrap from ``sqlite_schema.sql``, WAL;
-- ``writes``: the SQL of the write path, shared with PostgreSQL;
+- ``writes``: the SQL of the write path (stdlib sqlite3);
 - ``schema``, ``types``: the tables in SQLAlchemy Core (read side, Alembic);
-- ``queries``: reads; ``database``: engines and Alembic commands.
+- ``engine``: SQLAlchemy engines for a SQLite file or a PostgreSQL database;
+- ``batches``: the write path over SQLAlchemy, on either database;
+- ``dialect``: the few SQL spellings that differ between the two;
+- ``queries``: reads; ``database``: Alembic commands.
 """

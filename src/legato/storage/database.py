@@ -1,25 +1,26 @@
-"""SQLAlchemy engines and Alembic commands (the slow, read and admin side).
+"""Alembic commands (the slow, admin side), on SQLite and PostgreSQL alike.
 
-``create_engine(url)`` gives an engine whose SQLite connections come from
-``legato.storage.sqlite.connect`` (same pragmas as the write path). The
-migration commands behind ``legato server database ...`` are ``upgrade``,
-``downgrade``, ``reset`` and ``current_revision``; the Alembic config is built
-in code, so no alembic.ini is needed. Alembic is imported inside those
-functions: it costs ~330 ms and reads never need it.
+The migration commands behind ``legato server database ...`` are ``upgrade``,
+``downgrade``, ``reset``, ``current_revision`` and ``head_revision``; the
+Alembic config is built in code, so no alembic.ini is needed. Alembic is
+imported inside those functions: it costs ~330 ms and reads never need it.
+
+A migration runs in one transaction that first takes a lock, so that two
+processes upgrading one database at once queue and the second finds the work
+done: ``BEGIN IMMEDIATE`` on SQLite, a transaction-level advisory lock on
+PostgreSQL. ``create_engine`` is ``legato.storage.engine.create_store_engine``.
 """
 
 from __future__ import annotations
 
 import logging
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from legato.exceptions import StorageError
-from legato.storage import sqlite
+from legato.storage.engine import create_store_engine, describe_url, sqlite_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -41,31 +42,19 @@ logger = logging.getLogger(__name__)
 MIGRATIONS_PATH = Path(__file__).with_name("migrations")
 
 
-def sqlite_url(path: Path) -> str:
-    """The SQLAlchemy URL of a SQLite file."""
-    return f"sqlite:///{Path(path).resolve()}"
+# Any constant will do: the key of the advisory lock that migrations take.
+_MIGRATION_LOCK_KEY = 0x6C6567_61746F  # "legato"
 
 
 def create_engine(url: str, *, is_migration: bool = False) -> Engine:
-    """An engine for ``url``; SQLite connections get legato's pragmas.
-
-    With ``is_migration``, every SQLite transaction starts with
-    ``BEGIN IMMEDIATE`` so that concurrent upgrades queue for the write lock
-    and the second one finds the work done.
-    """
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url)
-    if not parsed.database or parsed.database == ":memory:":
-        raise StorageError(f"{url!r} is not a SQLite file URL; use 'sqlite:///path/to/legato.db'.")
-    engine = sa.create_engine(url, creator=partial(sqlite.connect, Path(parsed.database)))
-    if is_migration:
-        sa.event.listen(engine, "begin", _begin_immediate)
-    return engine
+    """An engine for ``url``; with ``is_migration``, SQLite transactions take the write lock."""
+    return create_store_engine(url, is_writer=is_migration)
 
 
-def _begin_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _lock_for_migration(connection: Connection) -> None:
+    """Make concurrent migrations of one database queue (SQLite: BEGIN IMMEDIATE did)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
 
 
 def alembic_config(url: str, connection: Connection | None = None) -> Config:
@@ -124,9 +113,10 @@ def _run(command_name: str, url: str, revision: str) -> None:
     engine = create_engine(url, is_migration=True)
     try:
         with engine.begin() as connection:
+            _lock_for_migration(connection)
             config = alembic_config(url, connection)
             _check_known_revision(config, connection, url)
-            logger.info("Running Alembic %s to %s on %s", command_name, revision, engine.url)
+            logger.info("Running Alembic %s to %s on %s", command_name, revision, describe_url(url))
             getattr(command, command_name)(config, revision)
     finally:
         engine.dispose()
@@ -145,7 +135,7 @@ def _check_known_revision(config: Config, connection: Connection, url: str) -> N
         ScriptDirectory.from_config(config).get_revision(current)
     except CommandError as exc:
         raise StorageError(
-            f"The database {sa.make_url(url).render_as_string(hide_password=True)!r} is at "
-            f"revision {current!r}, which this version of legato does not know: it was "
-            "written by a newer legato. Upgrade legato, or point LEGATO_HOME elsewhere."
+            f"The database {describe_url(url)!r} is at revision {current!r}, which this "
+            "version of legato does not know: it was written by a newer legato. Upgrade "
+            "legato, or point LEGATO_HOME (or LEGATO_DATABASE_URL) elsewhere."
         ) from exc

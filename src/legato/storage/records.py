@@ -24,6 +24,7 @@ fails the whole batch with a StorageError; any other field may be None.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,3 +108,13 @@ class RecordBatch:
 
     def __bool__(self) -> bool:
         return bool(self.flows or self.flow_runs or self.task_runs or self.states or self.logs)
+
+
+def canonical_uuid(value: object) -> str | None:
+    """``value`` (a UUID, or text ``uuid.UUID`` accepts) as canonical lowercase text; else None."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return None

@@ -14,7 +14,17 @@ import sqlalchemy as sa
 
 from legato.storage.types import JSON, UUID, Timestamp
 
-__all__ = ["block_documents", "flow_runs", "flows", "logs", "metadata", "states", "task_runs"]
+__all__ = [
+    "artifacts",
+    "block_documents",
+    "flow_runs",
+    "flows",
+    "logs",
+    "metadata",
+    "states",
+    "task_runs",
+    "variables",
+]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -147,4 +157,40 @@ block_documents = sa.Table(
     sa.Column("created", Timestamp, nullable=False),
     sa.Column("updated", Timestamp, nullable=False),
     sa.UniqueConstraint("block_type_slug", "name"),
+)
+
+# Rich outputs of runs (markdown, tables, links, progress, images). A key names a
+# series of versions: each artifact created with a key is a new row, and the
+# newest row of a key is its latest version. Like run tables, no foreign keys:
+# an artifact made inside a flow is written at once, while its flow run row may
+# reach the store a moment later through the recorder.
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("key", sa.String),
+    sa.Column("type", sa.String, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("data", JSON),
+    # "metadata" is taken by SQLAlchemy's Table.metadata; Prefect 3 says metadata_ too.
+    sa.Column("metadata_", JSON),
+    sa.Column("flow_run_id", UUID),
+    sa.Column("task_run_id", UUID),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("updated", Timestamp, nullable=False),
+    # The versions of a key, newest first, and "is there a newer version?".
+    _index_not_null("key", "created"),
+    _index_not_null("flow_run_id"),
+)
+
+# Named JSON values that flows read at run time (configuration, not secrets).
+variables = sa.Table(
+    "variables",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("value", JSON),
+    sa.Column("tags", JSON, nullable=False, server_default="[]"),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("updated", Timestamp, nullable=False),
 )

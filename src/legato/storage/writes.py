@@ -2,20 +2,18 @@
 
 Everything here is plain Python and stdlib ``sqlite3``: the recorder must not
 import SQLAlchemy. Each table's statement is one ``INSERT ... ON CONFLICT``,
-generated from the field names of ``legato.storage.records`` in two spellings:
+generated from the field names of ``legato.storage.records``, with ``?``
+placeholders for ``sqlite3``: rows are bound as they are, with no copy and no
+conversion: they are already in column order, and SQLite stores timestamps as
+the POSIX seconds the recorder has. (``sqlite3`` also binds positional
+parameters faster than named ones.) ``write_batch`` inserts up to
+``ROWS_PER_STATEMENT`` rows per statement (``INSERT ... VALUES (?, ...), (?,
+...), ...``): ``sqlite3``'s work per statement is a good part of the cost of a
+small row, and inserting costs about a third less so.
 
-- ``sql``, with ``?`` placeholders, for ``sqlite3``: rows are bound as they
-  are, with no copy and no conversion: they are already in column order, and
-  SQLite stores timestamps as the POSIX seconds the recorder has. (``sqlite3``
-  also binds positional parameters faster than named ones.) ``write_batch``
-  inserts up to ``ROWS_PER_STATEMENT`` rows per statement
-  (``INSERT ... VALUES (?, ...), (?, ...), ...``): ``sqlite3``'s work per
-  statement is a good part of the cost of a small row, and inserting costs
-  about a third less so.
-- ``named_sql``, with ``:name`` placeholders, for the PostgreSQL path through
-  SQLAlchemy's ``text()``: ``prepare_batch(batch, to_timestamp)`` turns each
-  row into a dict (``named_rows``) whose timestamps went through
-  ``to_timestamp`` (a converter that returns aware datetimes).
+``legato.storage.batches`` writes the same batches through SQLAlchemy, on
+SQLite (these statements) and PostgreSQL (``INSERT ... SELECT FROM unnest``
+with the same ``ON CONFLICT`` clauses).
 
 Runs are upserts (the latest snapshot wins; ``created`` keeps its first
 value). States and logs are appended; a repeated id is ignored, which makes a
@@ -27,7 +25,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -39,6 +37,7 @@ from legato.storage.records import (
     STATE_FIELDS,
     TASK_RUN_FIELDS,
     RecordBatch,
+    canonical_uuid,
 )
 from legato.storage.sqlite import run_write
 
@@ -54,17 +53,17 @@ __all__ = [
     "TASK_RUNS",
     "TIMESTAMP_FIELDS",
     "TableWrite",
+    "check_row_widths",
     "delete_flow_run",
-    "named_rows",
-    "prepare_batch",
+    "multi_row_statements",
     "sqlite_statements",
+    "table_rows",
     "write_batch",
 ]
 
-# Parameters of one statement: row tuples (``sql``) or dicts (``named_sql``).
-Params = Sequence[Sequence[Any]] | list[dict[str, Any]]
-Statement = tuple[str, Params]
-TimestampConverter = Callable[[float], Any]
+Rows = Sequence[Sequence[Any]]
+# One statement and its parameters: row tuples, for ``executemany``.
+Statement = tuple[str, Rows]
 
 # Most rows one INSERT binds on SQLite (fewer if SQLite allows fewer variables).
 ROWS_PER_STATEMENT = 256
@@ -87,13 +86,17 @@ TIMESTAMP_FIELDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class TableWrite:
-    """The insert (or upsert) of one table, in both placeholder styles."""
+    """The insert (or upsert) of one table."""
 
     table: str
     columns: tuple[str, ...]
     conflict: str  # what follows ON CONFLICT
     sql: str  # ``?`` placeholders: sqlite3, row tuples as they are
-    named_sql: str  # ``:name`` placeholders: SQLAlchemy text(), rows as dicts
+
+    @property
+    def is_upsert(self) -> bool:
+        """Whether a row that exists is updated (runs), rather than left alone."""
+        return "DO UPDATE" in self.conflict
 
     def values_sql(self, rows: int) -> str:
         """``sql`` with ``rows`` groups of placeholders: a multi-row INSERT."""
@@ -106,14 +109,7 @@ def _insert_sql(table: str, columns: tuple[str, ...], values: str, conflict: str
 
 def _table_write(table: str, columns: tuple[str, ...], conflict: str) -> TableWrite:
     positional = f"({', '.join('?' for _ in columns)})"
-    named = f"({', '.join(f':{name}' for name in columns)})"
-    return TableWrite(
-        table,
-        columns,
-        conflict,
-        _insert_sql(table, columns, positional, conflict),
-        _insert_sql(table, columns, named, conflict),
-    )
+    return TableWrite(table, columns, conflict, _insert_sql(table, columns, positional, conflict))
 
 
 def _upsert(table: str, columns: tuple[str, ...]) -> TableWrite:
@@ -128,7 +124,7 @@ FLOW_RUNS = _upsert("flow_runs", FLOW_RUN_FIELDS)
 TASK_RUNS = _upsert("task_runs", TASK_RUN_FIELDS)
 STATES = _table_write("states", STATE_FIELDS, "(id) DO NOTHING")
 LOGS = _table_write("logs", LOG_FIELDS, "(id) DO NOTHING")
-# In dependency order: the order ``prepare_batch`` writes them in.
+# In dependency order: the order a batch is written in.
 TABLE_WRITES = (FLOWS, FLOW_RUNS, TASK_RUNS, STATES, LOGS)
 
 # A flow run with its task runs, their states and their logs, in this order.
@@ -141,50 +137,38 @@ DELETE_FLOW_RUN = (
 )
 
 
-def prepare_batch(
-    batch: RecordBatch,
-    to_timestamp: TimestampConverter | None = None,
-    now: float | None = None,
-) -> list[Statement]:
-    """The statements of one batch with their parameters, in dependency order.
-
-    Flows, then flow runs, task runs, states and logs; empty tables are left
-    out. Flows are written with ``now`` (default: the current time) as their
-    ``created`` and ``updated``.
-
-    Without ``to_timestamp`` (SQLite): each table's ``sql`` with the batch's
-    own row tuples. With it (PostgreSQL): each table's ``named_sql`` with
-    ``named_rows``; the batch is not modified.
-    """
-    tables = _tables(batch, now)
-    if to_timestamp is None:
-        return [(table.sql, rows) for table, rows in tables]
-    return [
-        (table.named_sql, named_rows(table.columns, rows, to_timestamp)) for table, rows in tables
-    ]
-
-
 def sqlite_statements(
     batch: RecordBatch,
     now: float | None = None,
     max_variables: int = 999,
     rows_per_statement: int = ROWS_PER_STATEMENT,
 ) -> list[Statement]:
-    """What ``write_batch`` runs: ``prepare_batch(batch)``, many rows a statement.
+    """What ``write_batch`` runs: each table's ``sql``, many rows a statement.
 
-    Each table's rows go ``rows_per_statement`` at a time (fewer if a
-    statement would bind more than ``max_variables`` values) into one
-    multi-row INSERT, each chunk's values flattened into one tuple; the rows
-    left over use the one-row statement. SQLite runs a multi-row INSERT row by
+    Every row is checked to have one value per column first (in a flattened
+    chunk, a short row and a long one would shift every value in between
+    without any error); then ``multi_row_statements``.
+    """
+    tables = table_rows(batch, now)
+    check_row_widths(tables, sqlite3.ProgrammingError)
+    return multi_row_statements(tables, max_variables, rows_per_statement)
+
+
+def multi_row_statements(
+    tables: list[tuple[TableWrite, Rows]],
+    max_variables: int = 999,
+    rows_per_statement: int = ROWS_PER_STATEMENT,
+) -> list[Statement]:
+    """Each table's rows, ``rows_per_statement`` at a time, as multi-row INSERTs.
+
+    Fewer rows a statement if one would bind more than ``max_variables``
+    values; each chunk's values are flattened into one tuple; the rows left
+    over use the one-row statement. SQLite runs a multi-row INSERT row by
     row, so a later snapshot of a run still wins over an earlier one.
     """
     statements: list[Statement] = []
-    for table, rows in _tables(batch, now):
+    for table, rows in tables:
         width = len(table.columns)
-        if any(length != width for length in set(map(len, rows))):
-            # Caught here: in a flattened chunk, a short row and a long one
-            # would shift every value in between without any error.
-            raise sqlite3.ProgrammingError(f"a {table.table} row does not have {width} values")
         size = min(rows_per_statement, max_variables // width)
         whole = len(rows) - len(rows) % size if size > 1 else 0
         if whole:
@@ -196,12 +180,13 @@ def sqlite_statements(
     return statements
 
 
-def _tables(
-    batch: RecordBatch, now: float | None
-) -> list[tuple[TableWrite, Sequence[Sequence[Any]]]]:
-    """Each table's write with its rows, in dependency order, empty ones left out."""
+def table_rows(batch: RecordBatch, now: float | None = None) -> list[tuple[TableWrite, Rows]]:
+    """Each table's write with its rows, in dependency order, empty ones left out.
+
+    Flows get ``now`` (default: the current time) as ``created`` and ``updated``.
+    """
     written = time.time() if now is None else now
-    tables: tuple[tuple[TableWrite, Sequence[Sequence[Any]]], ...] = (
+    tables: tuple[tuple[TableWrite, Rows], ...] = (
         (FLOWS, [(id_, name, written, written) for id_, name in batch.flows]),
         (FLOW_RUNS, batch.flow_runs),
         (TASK_RUNS, batch.task_runs),
@@ -211,29 +196,20 @@ def _tables(
     return [(table, rows) for table, rows in tables if rows]
 
 
+def check_row_widths(
+    tables: list[tuple[TableWrite, Rows]], error: Callable[[str], Exception] = ValueError
+) -> None:
+    """Raise ``error`` if a row has more or fewer values than its table has columns."""
+    for table, rows in tables:
+        width = len(table.columns)
+        if any(length != width for length in set(map(len, rows))):
+            raise error(f"a {table.table} row does not have {width} values")
+
+
 @lru_cache(maxsize=64)
 def _multi_row_sql(table: TableWrite, rows: int) -> str:
     one = f"({', '.join('?' for _ in table.columns)})"
     return _insert_sql(table.table, table.columns, ", ".join([one] * rows), table.conflict)
-
-
-def named_rows(
-    columns: tuple[str, ...], rows: Iterable[Sequence[Any]], to_timestamp: TimestampConverter
-) -> list[dict[str, Any]]:
-    """Row tuples as ``{column: value}`` dicts, timestamps through ``to_timestamp``.
-
-    A row with more or fewer values than ``columns`` raises ValueError.
-    """
-    stamps = [name for name in columns if name in TIMESTAMP_FIELDS]
-    dicts: list[dict[str, Any]] = []
-    for row in rows:
-        params = dict(zip(columns, row, strict=True))
-        for name in stamps:
-            value = params[name]
-            if value is not None:
-                params[name] = to_timestamp(value)
-        dicts.append(params)
-    return dicts
 
 
 def write_batch(connection: sqlite3.Connection, batch: RecordBatch) -> None:
@@ -249,7 +225,10 @@ def write_batch(connection: sqlite3.Connection, batch: RecordBatch) -> None:
 
 def delete_flow_run(connection: sqlite3.Connection, flow_run_id: str) -> bool:
     """Delete a flow run with its task runs, states and logs; False if absent."""
-    params = {"id": str(flow_run_id).lower()}
+    canonical = canonical_uuid(flow_run_id)
+    if canonical is None:
+        return False
+    params = {"id": canonical}
 
     def work(conn: sqlite3.Connection) -> bool:
         cursor = None

@@ -42,5 +42,10 @@ def equals(column: sa.ColumnElement[Any], value: Any) -> list[sa.ColumnElement[b
 
 
 def contains(column: sa.ColumnElement[str], text: str | None) -> list[sa.ColumnElement[bool]]:
-    """``column`` contains ``text`` (LIKE, wildcards escaped); no filter when None."""
-    return [] if text is None else [column.contains(text, autoescape=True)]
+    """``column`` contains ``text``, ignoring case; no filter when None.
+
+    Case-insensitive on both databases (SQLite's LIKE ignores ASCII case,
+    PostgreSQL's does not: ``icontains`` is ``ILIKE`` there, ``lower() LIKE
+    lower()`` on SQLite); ``%`` and ``_`` in ``text`` match themselves.
+    """
+    return [] if text is None else [column.icontains(text, autoescape=True)]

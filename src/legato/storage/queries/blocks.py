@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from legato.storage.dialect import bytewise
 from legato.storage.queries._common import Row, equals, fetch_all, fetch_one, page
 from legato.storage.schema import block_documents
 
@@ -32,7 +33,7 @@ def read_block_documents(
     statement = (
         sa.select(block_documents)
         .where(*equals(block_documents.c.block_type_slug, block_type_slug))
-        .order_by(block_documents.c.block_type_slug, block_documents.c.name)
+        .order_by(bytewise(block_documents.c.block_type_slug), bytewise(block_documents.c.name))
     )
     return fetch_all(connection, page(statement, limit, offset))
 

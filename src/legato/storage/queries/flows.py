@@ -12,7 +12,7 @@ from legato.storage.schema import flows
 def read_flows(
     connection: Connection, *, name: str | None = None, limit: int = 100, offset: int = 0
 ) -> list[Row]:
-    """Flows, newest first; ``name`` filters by substring."""
+    """Flows, newest first; ``name`` filters by substring, ignoring case."""
     statement = (
         sa.select(flows)
         .where(*contains(flows.c.name, name))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -30,10 +32,14 @@ def read_logs(
     *,
     flow_run_id: str | None = None,
     task_run_id: str | None = None,
-    after: float | None = None,
+    after: float | datetime | None = None,
     limit: int = 1000,
 ) -> list[Row]:
-    """Logs, oldest first; ``after`` (POSIX seconds, exclusive) for following."""
+    """Logs, oldest first; ``after`` (POSIX seconds or a datetime, exclusive) for following.
+
+    Exclusive to the microsecond, as reads show times: passing a row's own
+    ``timestamp`` never returns that row again.
+    """
     filters = [*equals(logs.c.flow_run_id, flow_run_id), *equals(logs.c.task_run_id, task_run_id)]
     if after is not None:
         filters.append(logs.c.timestamp > after)

@@ -20,7 +20,7 @@ def read_task_runs(
     limit: int = 100,
     offset: int = 0,
 ) -> list[Row]:
-    """Task runs, newest first; ``name`` filters by substring."""
+    """Task runs, newest first; ``name`` filters by substring, ignoring case."""
     statement = (
         sa.select(task_runs)
         .where(

@@ -11,6 +11,8 @@ serializer, expiration) so a later process can read the value back;
 
 from __future__ import annotations
 
+from typing import Literal
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,7 +24,7 @@ branch_labels = None
 depends_on = None
 
 
-def _recreate() -> str:
+def _recreate() -> Literal["always", "auto"]:
     # On SQLite, rebuild the table so its stored DDL is the one a new database
     # gets from the schema (ADD COLUMN would append the column to the text).
     return "always" if op.get_bind().dialect.name == "sqlite" else "auto"

@@ -1,0 +1,48 @@
+"""Errors of the HTTP client, each naming the URL, the status and the server's detail.
+
+    LegatoError
+    ├── ServerUnavailable     no answer from the server (after the retries)
+    └── HttpError             an answer that is an error (``status_code``, ``url``, ``detail``)
+        └── RecordsRefused    the server refused a recorder batch as data (422/413)
+
+404, 409 and 422 answers raise ``ObjectNotFound``, ``ObjectAlreadyExists``
+and ``ParameterError`` instead (from ``legato.exceptions``), the same errors
+the embedded client raises, with the server's detail as the message.
+"""
+
+from __future__ import annotations
+
+from legato.exceptions import LegatoError
+
+__all__ = ["DataError", "HttpError", "RecordsRefused", "ServerUnavailable"]
+
+
+class ServerUnavailable(LegatoError):
+    """The server did not answer (refused, unreachable, timed out, or kept answering 503)."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class HttpError(LegatoError):
+    """The server answered with an error status."""
+
+    def __init__(self, message: str, url: str, status_code: int, detail: object) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status_code = status_code
+        self.detail = detail
+
+
+class DataError(ValueError):
+    """The cause of a ``RecordsRefused``: the batch itself is wrong, not the connection.
+
+    Named like the DB-API's ``DataError`` on purpose: the recorder drops a
+    batch whose error chain holds one (retrying it would fail again and block
+    every later batch) and keeps retrying any other failure.
+    """
+
+
+class RecordsRefused(HttpError):
+    """The server refused a recorder batch (bad rows, or too many): retrying cannot help."""

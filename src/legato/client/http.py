@@ -1,0 +1,461 @@
+"""The HTTP clients: ``SyncHttpClient`` (httpx.Client) and ``AsyncHttpClient`` (httpx.AsyncClient).
+
+Both drive the same operations (``legato.client._operations``): a method
+builds its requests there, and the client only sends them. One connection
+pool per client (keep-alive), basic auth from ``LEGATO_API_AUTH_STRING``.
+
+Failures:
+
+- 429, 502, 503 and 504, and connections that fail, are retried up to
+  ``max_retries`` times with exponential back-off and jitter, honouring a
+  ``Retry-After`` header; a request that may have reached the server is
+  resent only when it is idempotent (reads, the recorder's batches);
+- a server that cannot be reached raises ``ServerUnavailable`` naming the
+  URL and how to start one;
+- 404 raises ``ObjectNotFound``, 409 ``ObjectAlreadyExists``, 422
+  ``ParameterError`` (as the embedded client does); any other error status
+  ``HttpError`` with the method, URL, status and the server's detail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import httpx
+
+from legato.client import _operations as ops
+from legato.client.errors import HttpError, ServerUnavailable
+from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, ParameterError
+
+__all__ = ["AsyncHttpClient", "SyncHttpClient"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+MAX_RETRY_AFTER_SECONDS = 60.0
+
+# Connections that failed before the request reached the server: always safe to retry.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class _Transport:
+    """What both clients share: the URL, auth, retry policy and error mapping."""
+
+    def __init__(
+        self,
+        api_url: str,
+        auth_string: str | None,
+        max_retries: int,
+        retry_backoff_seconds: float,
+        retry_jitter_factor: float,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.auth = None if not auth_string else tuple(auth_string.split(":", 1))
+        if self.auth is not None and len(self.auth) != 2:
+            raise ParameterError(
+                "LEGATO_API_AUTH_STRING must look like 'user:password' (with a colon)."
+            )
+        self.max_retries = max(0, max_retries)
+        self.backoff = retry_backoff_seconds
+        self.jitter = retry_jitter_factor
+        self.session = ops.Session()
+
+    def client_options(self, httpx_settings: Mapping[str, Any] | None) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "base_url": self.api_url,
+            "timeout": DEFAULT_TIMEOUT,
+            "headers": {"User-Agent": "legato-client"},
+        }
+        if self.auth is not None:
+            options["auth"] = self.auth
+        options.update(httpx_settings or {})
+        return options
+
+    def build(
+        self, client: httpx.Client | httpx.AsyncClient, request: ops.Request
+    ) -> httpx.Request:
+        headers = {"Content-Type": "application/json"} if request.content is not None else None
+        return client.build_request(
+            request.method,
+            self.api_url + request.path,
+            json=request.json if request.content is None else None,
+            content=request.content,
+            params=request.params,
+            headers=headers,
+        )
+
+    def attempts(self, request: ops.Request) -> int:
+        return 1 + (self.max_retries if request.retries else 0)
+
+    def delay(self, attempt: int, response: httpx.Response | None) -> float:
+        """Seconds to wait before attempt ``attempt + 1``: Retry-After, else back-off with jitter."""
+        if response is not None:
+            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            if retry_after is not None:
+                return min(retry_after, MAX_RETRY_AFTER_SECONDS)
+        base: float = min(self.backoff * 2 ** (attempt - 1), 10.0)
+        return base * (1.0 + self.jitter * random.random())
+
+    def should_retry(self, request: ops.Request, exc: httpx.TransportError) -> bool:
+        return isinstance(exc, _NOT_SENT) or request.is_idempotent
+
+    def unreachable(self, exc: httpx.TransportError) -> ServerUnavailable:
+        return ServerUnavailable(
+            f"Cannot reach the legato server at {self.api_url} ({type(exc).__name__}: {exc}). "
+            "Start one with `legato server start` (and set LEGATO_API_URL to the URL it prints), "
+            "or unset LEGATO_API_URL to use the embedded database.",
+            url=self.api_url,
+        )
+
+    def error(self, request: ops.Request, response: httpx.Response) -> Exception | None:
+        """The error a response means, None for success."""
+        if response.is_success:
+            return None
+        detail = _detail(response)
+        where = f"{request.method} {response.request.url}"
+        status = response.status_code
+        if status == 404:
+            return ObjectNotFound(f"{detail} ({where})")
+        if status == 409:
+            return ObjectAlreadyExists(str(detail))
+        if status == 422:
+            return ParameterError(f"The server refused the request ({where}): {detail}")
+        if status == 401:
+            hint = (
+                "Set LEGATO_API_AUTH_STRING='user:password' to the server's "
+                "LEGATO_SERVER_API_AUTH_STRING."
+                if self.auth is None
+                else "Check LEGATO_API_AUTH_STRING: the server refused these credentials."
+            )
+            return HttpError(
+                f"{where} needs authentication (401). {hint}",
+                str(response.request.url),
+                status,
+                detail,
+            )
+        return HttpError(
+            f"{where} failed with {status} {response.reason_phrase}: {detail}",
+            str(response.request.url),
+            status,
+            detail,
+        )
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return response.text[:500] or response.reason_phrase
+    if isinstance(body, dict) and "detail" in body:
+        detail = body["detail"]
+        if isinstance(detail, list):  # FastAPI's validation errors: field and reason
+            return "; ".join(
+                f"{'.'.join(str(part) for part in item.get('loc', ()))}: {item.get('msg')}"
+                for item in detail
+                if isinstance(item, dict)
+            )
+        return detail
+    return body
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+# -- the synchronous client -------------------------------------------------------------
+
+
+def _sync(
+    operation: Callable[Concatenate[ops.Session, P], ops.Operation[T]],
+) -> Callable[Concatenate[SyncHttpClient, P], T]:
+    def method(self: SyncHttpClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._run(operation(self._transport.session, *args, **kwargs))
+
+    method.__name__ = operation.__name__
+    method.__qualname__ = f"SyncHttpClient.{operation.__name__}"
+    method.__doc__ = operation.__doc__
+    return method
+
+
+class SyncHttpClient:
+    """A ``Client`` that talks to a legato server (``legato server start``).
+
+    ``api_url`` is the API's URL (``http://127.0.0.1:4200/api``);
+    ``httpx_settings`` are extra ``httpx.Client`` arguments (e.g.
+    ``event_hooks``). Close it, or use it as a context manager.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        auth_string: str | None = None,
+        httpx_settings: Mapping[str, Any] | None = None,
+        max_retries: int = 5,
+        retry_backoff_seconds: float = 0.25,
+        retry_jitter_factor: float = 0.2,
+    ) -> None:
+        self._transport = _Transport(
+            api_url, auth_string, max_retries, retry_backoff_seconds, retry_jitter_factor
+        )
+        self._client = httpx.Client(**self._transport.client_options(httpx_settings))
+
+    @property
+    def api_url(self) -> str:
+        return self._transport.api_url
+
+    def __repr__(self) -> str:
+        return f"SyncHttpClient({self.api_url!r})"
+
+    def __enter__(self) -> SyncHttpClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool; idempotent."""
+        self._client.close()
+
+    def _run(self, operation: ops.Operation[T]) -> T:
+        try:
+            request = next(operation)
+            while True:
+                try:
+                    response = self._send(request)
+                except Exception as exc:
+                    request = operation.throw(exc)
+                else:
+                    request = operation.send(response)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+
+    def _send(self, request: ops.Request) -> httpx.Response:
+        transport = self._transport
+        attempts = transport.attempts(request)
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._client.send(transport.build(self._client, request))
+            except httpx.TransportError as exc:
+                if attempt == attempts or not transport.should_retry(request, exc):
+                    raise transport.unreachable(exc) from exc
+                time.sleep(transport.delay(attempt, None))
+                continue
+            if response.status_code in RETRY_STATUSES and attempt < attempts:
+                time.sleep(transport.delay(attempt, response))
+                continue
+            error = transport.error(request, response)
+            if error is not None:
+                raise error
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    api_healthcheck = _sync(ops.api_healthcheck)
+    record = _sync(ops.record)
+    create_flow = _sync(ops.create_flow)
+    create_flow_from_name = _sync(ops.create_flow_from_name)
+    read_flow = _sync(ops.read_flow)
+    read_flow_by_name = _sync(ops.read_flow_by_name)
+    read_flows = _sync(ops.read_flows)
+    delete_flow = _sync(ops.delete_flow)
+    create_flow_run = _sync(ops.create_flow_run)
+    read_flow_run = _sync(ops.read_flow_run)
+    read_flow_runs = _sync(ops.read_flow_runs)
+    count_flow_runs = _sync(ops.count_flow_runs)
+    update_flow_run = _sync(ops.update_flow_run)
+    delete_flow_run = _sync(ops.delete_flow_run)
+    set_flow_run_state = _sync(ops.set_flow_run_state)
+    read_flow_run_states = _sync(ops.read_flow_run_states)
+    read_flow_run_graph = _sync(ops.read_flow_run_graph)
+    create_task_run = _sync(ops.create_task_run)
+    read_task_run = _sync(ops.read_task_run)
+    read_task_runs = _sync(ops.read_task_runs)
+    count_task_runs = _sync(ops.count_task_runs)
+    set_task_run_state = _sync(ops.set_task_run_state)
+    read_task_run_states = _sync(ops.read_task_run_states)
+    delete_task_run = _sync(ops.delete_task_run)
+    read_states = _sync(ops.read_states)
+    create_logs = _sync(ops.create_logs)
+    read_logs = _sync(ops.read_logs)
+    create_artifact = _sync(ops.create_artifact)
+    update_artifact = _sync(ops.update_artifact)
+    read_artifact = _sync(ops.read_artifact)
+    read_latest_artifact = _sync(ops.read_latest_artifact)
+    read_artifacts = _sync(ops.read_artifacts)
+    count_artifacts = _sync(ops.count_artifacts)
+    delete_artifact = _sync(ops.delete_artifact)
+    create_variable = _sync(ops.create_variable)
+    read_variable_by_name = _sync(ops.read_variable_by_name)
+    read_variables = _sync(ops.read_variables)
+    update_variable = _sync(ops.update_variable)
+    set_variable = _sync(ops.set_variable)
+    delete_variable_by_name = _sync(ops.delete_variable_by_name)
+    save_block_document = _sync(ops.save_block_document)
+    read_block_document = _sync(ops.read_block_document)
+    read_block_documents = _sync(ops.read_block_documents)
+    delete_block_document = _sync(ops.delete_block_document)
+
+
+# -- the asynchronous client ------------------------------------------------------------
+
+
+def _async(
+    operation: Callable[Concatenate[ops.Session, P], ops.Operation[T]],
+) -> Callable[Concatenate[AsyncHttpClient, P], Coroutine[Any, Any, T]]:
+    async def method(self: AsyncHttpClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self._run(operation(self._transport.session, *args, **kwargs))
+
+    method.__name__ = operation.__name__
+    method.__qualname__ = f"AsyncHttpClient.{operation.__name__}"
+    method.__doc__ = operation.__doc__
+    return method
+
+
+class AsyncHttpClient:
+    """The asynchronous twin of ``SyncHttpClient``: the same methods, as coroutines.
+
+    Use it as an async context manager (``async with get_client() as client:``).
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        auth_string: str | None = None,
+        httpx_settings: Mapping[str, Any] | None = None,
+        max_retries: int = 5,
+        retry_backoff_seconds: float = 0.25,
+        retry_jitter_factor: float = 0.2,
+    ) -> None:
+        self._transport = _Transport(
+            api_url, auth_string, max_retries, retry_backoff_seconds, retry_jitter_factor
+        )
+        self._client = httpx.AsyncClient(**self._transport.client_options(httpx_settings))
+
+    @property
+    def api_url(self) -> str:
+        return self._transport.api_url
+
+    def __repr__(self) -> str:
+        return f"AsyncHttpClient({self.api_url!r})"
+
+    async def __aenter__(self) -> AsyncHttpClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool; idempotent."""
+        await self._client.aclose()
+
+    close = aclose
+
+    async def _run(self, operation: ops.Operation[T]) -> T:
+        try:
+            request = next(operation)
+            while True:
+                try:
+                    response = await self._send(request)
+                except Exception as exc:
+                    request = operation.throw(exc)
+                else:
+                    request = operation.send(response)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+
+    async def _send(self, request: ops.Request) -> httpx.Response:
+        transport = self._transport
+        attempts = transport.attempts(request)
+        for attempt in range(1, attempts + 1):
+            try:
+                response = await self._client.send(transport.build(self._client, request))
+            except httpx.TransportError as exc:
+                if attempt == attempts or not transport.should_retry(request, exc):
+                    raise transport.unreachable(exc) from exc
+                await asyncio.sleep(transport.delay(attempt, None))
+                continue
+            if response.status_code in RETRY_STATUSES and attempt < attempts:
+                await asyncio.sleep(transport.delay(attempt, response))
+                continue
+            error = transport.error(request, response)
+            if error is not None:
+                raise error
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    api_healthcheck = _async(ops.api_healthcheck)
+    record = _async(ops.record)
+    create_flow = _async(ops.create_flow)
+    create_flow_from_name = _async(ops.create_flow_from_name)
+    read_flow = _async(ops.read_flow)
+    read_flow_by_name = _async(ops.read_flow_by_name)
+    read_flows = _async(ops.read_flows)
+    delete_flow = _async(ops.delete_flow)
+    create_flow_run = _async(ops.create_flow_run)
+    read_flow_run = _async(ops.read_flow_run)
+    read_flow_runs = _async(ops.read_flow_runs)
+    count_flow_runs = _async(ops.count_flow_runs)
+    update_flow_run = _async(ops.update_flow_run)
+    delete_flow_run = _async(ops.delete_flow_run)
+    set_flow_run_state = _async(ops.set_flow_run_state)
+    read_flow_run_states = _async(ops.read_flow_run_states)
+    read_flow_run_graph = _async(ops.read_flow_run_graph)
+    create_task_run = _async(ops.create_task_run)
+    read_task_run = _async(ops.read_task_run)
+    read_task_runs = _async(ops.read_task_runs)
+    count_task_runs = _async(ops.count_task_runs)
+    set_task_run_state = _async(ops.set_task_run_state)
+    read_task_run_states = _async(ops.read_task_run_states)
+    delete_task_run = _async(ops.delete_task_run)
+    read_states = _async(ops.read_states)
+    create_logs = _async(ops.create_logs)
+    read_logs = _async(ops.read_logs)
+    create_artifact = _async(ops.create_artifact)
+    update_artifact = _async(ops.update_artifact)
+    read_artifact = _async(ops.read_artifact)
+    read_latest_artifact = _async(ops.read_latest_artifact)
+    read_artifacts = _async(ops.read_artifacts)
+    count_artifacts = _async(ops.count_artifacts)
+    delete_artifact = _async(ops.delete_artifact)
+    create_variable = _async(ops.create_variable)
+    read_variable_by_name = _async(ops.read_variable_by_name)
+    read_variables = _async(ops.read_variables)
+    update_variable = _async(ops.update_variable)
+    set_variable = _async(ops.set_variable)
+    delete_variable_by_name = _async(ops.delete_variable_by_name)
+    save_block_document = _async(ops.save_block_document)
+    read_block_document = _async(ops.read_block_document)
+    read_block_documents = _async(ops.read_block_documents)
+    delete_block_document = _async(ops.delete_block_document)

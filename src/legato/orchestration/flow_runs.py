@@ -1,0 +1,159 @@
+"""Flow runs: create, read, filter, count, update, delete, and their task-run graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic_core import to_jsonable_python
+from sqlalchemy.engine import Connection
+
+from legato.client.schemas.actions import FlowRunCreate, FlowRunUpdate, StateCreate
+from legato.client.schemas.filters import FlowFilter, FlowRunFilter, TaskRunFilter
+from legato.client.schemas.sorting import FlowRunSort
+from legato.engine.names import generate_run_name
+from legato.exceptions import ObjectNotFound
+from legato.orchestration import filters
+from legato.orchestration._cascade import delete_flow_runs
+from legato.orchestration._runs import latest_state, new_id, now, state_values, transition_values
+from legato.orchestration.flows import read_flow
+from legato.orchestration.states import append_state
+from legato.states import StateType
+from legato.storage.queries._common import Row, fetch_all, fetch_one, page
+from legato.storage.schema import flow_runs, flows, states, task_runs
+
+__all__ = [
+    "count_flow_runs",
+    "create_flow_run",
+    "delete_flow_run",
+    "filter_flow_runs",
+    "read_flow_run",
+    "update_flow_run",
+]
+
+
+def _select() -> sa.Select[Any]:
+    """Flow runs with ``flow_name`` and their latest state's ``state_id``/``state_data``."""
+    latest, on_latest = latest_state(states.c.flow_run_id, flow_runs.c.id)
+    joined = flow_runs.outerjoin(flows, flows.c.id == flow_runs.c.flow_id).outerjoin(
+        latest, on_latest
+    )
+    return sa.select(
+        flow_runs,
+        flows.c.name.label("flow_name"),
+        latest.c.id.label("state_id"),
+        latest.c.data.label("state_data"),
+    ).select_from(joined)
+
+
+def read_flow_run(connection: Connection, flow_run_id: Any) -> Row | None:
+    """One flow run, None if there is none."""
+    return fetch_one(connection, _select().where(flow_runs.c.id == flow_run_id))
+
+
+def filter_flow_runs(
+    connection: Connection,
+    *,
+    flow_filter: FlowFilter | None = None,
+    flow_run_filter: FlowRunFilter | None = None,
+    task_run_filter: TaskRunFilter | None = None,
+    sort: FlowRunSort | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Row]:
+    """Flow runs matching every filter, in ``sort`` order (default: newest first)."""
+    where = filters.flow_run_where(
+        flow_filter, flow_run_filter, task_run_filter, connection.dialect.name
+    )
+    statement = _select().where(*where).order_by(*filters.flow_run_order(sort))
+    return fetch_all(connection, page(statement, limit, offset))
+
+
+def count_flow_runs(
+    connection: Connection,
+    *,
+    flow_filter: FlowFilter | None = None,
+    flow_run_filter: FlowRunFilter | None = None,
+    task_run_filter: TaskRunFilter | None = None,
+) -> int:
+    """How many flow runs match."""
+    where = filters.flow_run_where(
+        flow_filter, flow_run_filter, task_run_filter, connection.dialect.name
+    )
+    statement = (
+        sa.select(sa.func.count())
+        .select_from(flow_runs.outerjoin(flows, flows.c.id == flow_runs.c.flow_id))
+        .where(*where)
+    )
+    return int(connection.execute(statement).scalar_one())
+
+
+def create_flow_run(connection: Connection, flow_run: FlowRunCreate) -> Row:
+    """Create a flow run of an existing flow in its first state (default: PENDING).
+
+    Raises ObjectNotFound when the flow does not exist.
+    """
+    if read_flow(connection, flow_run.flow_id) is None:
+        raise ObjectNotFound(
+            f"No flow with id '{flow_run.flow_id}'. Create the flow first (POST /api/flows/)."
+        )
+    state = flow_run.state or StateCreate(type=StateType.PENDING)
+    at = now()
+    parent_flow_run_id = _parent_flow_run_id(connection, flow_run.parent_task_run_id)
+    scheduled = state.state_details.scheduled_time
+    row = {
+        "id": new_id(),
+        "flow_id": flow_run.flow_id,
+        "name": flow_run.name or generate_run_name(),
+        "flow_version": flow_run.flow_version,
+        "parameters": to_jsonable_python(flow_run.parameters, fallback=repr),
+        "tags": list(flow_run.tags),
+        "run_count": 0,
+        "parent_flow_run_id": parent_flow_run_id,
+        "parent_task_run_id": flow_run.parent_task_run_id,
+        "start_time": None,
+        "end_time": None,
+        "expected_start_time": None,
+        "total_run_time": 0.0,
+        "created": at,
+        **state_values(state.type, state.name, state.message, at),
+        **transition_values(
+            None, state.type, at, None if scheduled is None else scheduled.timestamp()
+        ),
+    }
+    connection.execute(sa.insert(flow_runs).values(**row))
+    append_state(connection, "flow_run", row["id"], state, at)
+    created = read_flow_run(connection, row["id"])
+    assert created is not None
+    return created
+
+
+def _parent_flow_run_id(connection: Connection, parent_task_run_id: Any) -> Any:
+    if parent_task_run_id is None:
+        return None
+    statement = sa.select(task_runs.c.flow_run_id).where(task_runs.c.id == parent_task_run_id)
+    return connection.execute(statement).scalar_one_or_none()
+
+
+def update_flow_run(connection: Connection, flow_run_id: Any, update: FlowRunUpdate) -> bool:
+    """Change a flow run's name, version, parameters or tags; False if it does not exist."""
+    values: dict[str, Any] = {
+        key: value
+        for key, value in update.model_dump(
+            include={"name", "flow_version", "parameters", "tags"}, exclude_unset=True
+        ).items()
+        if value is not None
+    }
+    if "parameters" in values:
+        values["parameters"] = to_jsonable_python(values["parameters"], fallback=repr)
+    values["updated"] = now()
+    result = connection.execute(
+        sa.update(flow_runs).where(flow_runs.c.id == flow_run_id).values(**values)
+    )
+    return bool(result.rowcount)
+
+
+def delete_flow_run(connection: Connection, flow_run_id: Any) -> bool:
+    """Delete a flow run with its task runs, states and logs; False if it does not exist."""
+    run_ids = sa.select(flow_runs.c.id).where(flow_runs.c.id == flow_run_id)
+    return delete_flow_runs(connection, run_ids) > 0

@@ -1,0 +1,176 @@
+"""Proposing a state for a run, through the transition table, and reading state history.
+
+``set_run_state`` runs in the caller's write transaction: it locks the run's
+row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
+already serializes writers), asks ``rules.decide``, and on ACCEPT appends a
+state row and updates the run (state columns and bookkeeping) together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from legato.client.schemas import objects
+from legato.client.schemas.actions import StateCreate
+from legato.exceptions import ObjectNotFound
+from legato.orchestration import rules
+from legato.orchestration._runs import new_id, now, state_values, transition_values
+from legato.states import StateType
+from legato.storage.queries._common import Row, fetch_all, fetch_one
+from legato.storage.schema import flow_runs, states, task_runs
+from legato.storage.types import to_seconds
+
+__all__ = [
+    "RunKind",
+    "StateChange",
+    "append_state",
+    "current_state",
+    "orchestration_result",
+    "read_run_states",
+    "read_state",
+    "set_run_state",
+]
+
+RunKind = Literal["flow_run", "task_run"]
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """The decision on a proposed state and the run's state row afterwards."""
+
+    outcome: rules.Outcome
+    state: Row | None
+
+
+def _tables(kind: RunKind) -> tuple[sa.Table, Any]:
+    if kind == "flow_run":
+        return flow_runs, states.c.flow_run_id
+    return task_runs, states.c.task_run_id
+
+
+def set_run_state(
+    connection: Connection,
+    kind: RunKind,
+    run_id: Any,
+    proposed: StateCreate,
+    *,
+    force: bool = False,
+) -> StateChange:
+    """Propose ``proposed`` for a run; raises ObjectNotFound for an unknown run."""
+    table, _ = _tables(kind)
+    run = fetch_one(connection, sa.select(table).where(table.c.id == run_id).with_for_update())
+    if run is None:
+        raise ObjectNotFound(f"No {kind.replace('_', ' ')} with id {str(run_id)!r}.")
+    at = now()
+    scheduled = _scheduled_seconds(proposed)
+    outcome = rules.decide(
+        None if run["state_type"] is None else StateType(run["state_type"]),
+        proposed.type,
+        force=force,
+        seconds_until_scheduled=_seconds_until(run, at),
+    )
+    if outcome.decision is not rules.Decision.ACCEPT:
+        return StateChange(outcome, current_state(connection, kind, run))
+    if run["state_timestamp"] is not None:
+        at = max(at, to_seconds(run["state_timestamp"]) + 1e-6)  # history stays in order
+    row = append_state(connection, kind, run["id"], proposed, at)
+    values = {
+        **state_values(proposed.type, proposed.name, proposed.message, at),
+        **transition_values(run, proposed.type, at, scheduled),
+    }
+    connection.execute(sa.update(table).where(table.c.id == run["id"]).values(**values))
+    return StateChange(outcome, row)
+
+
+def append_state(
+    connection: Connection, kind: RunKind, run_id: Any, proposed: StateCreate, at: float
+) -> Row:
+    """Insert a state row for a run; returns it."""
+    row = {
+        "id": new_id(),
+        "flow_run_id": run_id if kind == "flow_run" else None,
+        "task_run_id": run_id if kind == "task_run" else None,
+        "type": proposed.type.value,
+        "name": proposed.name or proposed.type.value.capitalize(),
+        "message": proposed.message,
+        "timestamp": at,
+        "data": proposed.data if isinstance(proposed.data, dict) else None,
+    }
+    connection.execute(sa.insert(states).values(**row))
+    stored = fetch_one(connection, sa.select(states).where(states.c.id == row["id"]))
+    assert stored is not None
+    return stored
+
+
+def current_state(connection: Connection, kind: RunKind, run: Row) -> Row | None:
+    """The run's latest state row; made from its columns when it has none."""
+    _, run_column = _tables(kind)
+    statement = (
+        sa.select(states)
+        .where(run_column == run["id"])
+        .order_by(states.c.timestamp.desc(), states.c.id.desc())
+        .limit(1)
+    )
+    latest = fetch_one(connection, statement)
+    if latest is not None or run["state_type"] is None:
+        return latest
+    return {
+        "id": None,
+        "flow_run_id": run["id"] if kind == "flow_run" else None,
+        "task_run_id": run["id"] if kind == "task_run" else None,
+        "type": run["state_type"],
+        "name": run["state_name"],
+        "message": run["state_message"],
+        "timestamp": run["state_timestamp"],
+        "data": None,
+    }
+
+
+def read_state(connection: Connection, state_id: Any) -> Row | None:
+    """One state row by id, None if there is none."""
+    return fetch_one(connection, sa.select(states).where(states.c.id == state_id))
+
+
+def read_run_states(connection: Connection, kind: RunKind, run_id: Any) -> list[Row]:
+    """A run's state history, oldest first."""
+    _, run_column = _tables(kind)
+    statement = (
+        sa.select(states).where(run_column == run_id).order_by(states.c.timestamp, states.c.id)
+    )
+    return fetch_all(connection, statement)
+
+
+def _scheduled_seconds(proposed: StateCreate) -> float | None:
+    scheduled = proposed.state_details.scheduled_time
+    return None if scheduled is None else scheduled.timestamp()
+
+
+def _seconds_until(run: Row, at: float) -> float | None:
+    if run["state_type"] != StateType.SCHEDULED.value or run["expected_start_time"] is None:
+        return None
+    return to_seconds(run["expected_start_time"]) - at
+
+
+def orchestration_result(change: StateChange) -> objects.OrchestrationResult:
+    """The API's answer for a state change."""
+    outcome = change.outcome
+    details: objects.StateDetailsUnion
+    if outcome.decision is rules.Decision.ACCEPT:
+        details = objects.StateAcceptDetails()
+    elif outcome.decision is rules.Decision.WAIT:
+        details = objects.StateWaitDetails(
+            delay_seconds=int(outcome.delay_seconds or 0), reason=outcome.reason
+        )
+    elif outcome.decision is rules.Decision.ABORT:
+        details = objects.StateAbortDetails(reason=outcome.reason)
+    else:
+        details = objects.StateRejectDetails(reason=outcome.reason)
+    return objects.OrchestrationResult(
+        state=None if change.state is None else objects.State.from_row(change.state),
+        status=objects.SetStateStatus(outcome.decision.value),
+        details=details,
+    )

@@ -1,0 +1,107 @@
+"""What the routers share: the store of the request's app, paging bounds, body models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Connection
+
+from legato.client.schemas import filters as f
+from legato.client.schemas.actions import StateCreate
+from legato.client.schemas.objects import OrchestrationResult
+from legato.exceptions import ObjectNotFound
+from legato.orchestration.store import Store
+from legato.settings import Settings
+
+__all__ = [
+    "MAX_LIMIT",
+    "CountBody",
+    "FlowRunReadBody",
+    "SetStateBody",
+    "SettingsDependency",
+    "Limit",
+    "Offset",
+    "StoreDependency",
+    "not_found",
+    "not_found_response",
+    "read",
+    "write",
+]
+
+T = TypeVar("T")
+
+MAX_LIMIT = 200
+"""The most objects one read returns; ``limit`` above it is refused (422)."""
+
+Limit = Annotated[
+    int, Field(ge=0, le=MAX_LIMIT, description=f"Most objects to return (at most {MAX_LIMIT}).")
+]
+Offset = Annotated[int, Field(ge=0, le=2**31 - 1, description="How many matching objects to skip.")]
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+StoreDependency = Annotated[Store, Depends(get_store)]
+SettingsDependency = Annotated[Settings, Depends(get_settings)]
+
+
+def read(store: Store, work: Callable[[Connection], T]) -> T:
+    """``work`` on a read connection."""
+    return store.read(work)
+
+
+def write(store: Store, work: Callable[[Connection], T]) -> T:
+    """``work`` in one write transaction."""
+    return store.write(work)
+
+
+# A set_state route answers 201 when the state was accepted (a state was created).
+ACCEPTED: dict[int | str, dict[str, Any]] = {
+    201: {"model": OrchestrationResult, "description": "The proposed state was accepted"}
+}
+
+
+def not_found_response(description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` entry of a route that answers 404."""
+    return {404: {"description": description}}
+
+
+def not_found(kind: str, object_id: Any) -> ObjectNotFound:
+    """The 404 for an unknown id."""
+    return ObjectNotFound(f"No {kind} with id '{object_id}'.")
+
+
+class Body(BaseModel):
+    """A request body of a filter route: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FlowRunReadBody(Body):
+    """The filters a read of flows, flow runs or task runs accepts (Prefect's keys)."""
+
+    flows: f.FlowFilter | None = None
+    flow_runs: f.FlowRunFilter | None = None
+    task_runs: f.TaskRunFilter | None = None
+
+
+class CountBody(FlowRunReadBody):
+    """The body of a ``/count`` route."""
+
+
+class SetStateBody(Body):
+    """A proposed state; ``force`` skips the transition table."""
+
+    state: StateCreate
+    force: bool = False

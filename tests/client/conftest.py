@@ -1,0 +1,84 @@
+"""Client fixtures: the same tests on the embedded client and on the HTTP client.
+
+``client`` is parametrized over ``embedded`` (a SQLite file in tmp_path),
+``http`` (a ``SyncHttpClient`` on a real ``legato server start`` subprocess
+on SQLite) and ``http-postgresql`` (the same on a PostgreSQL database). The
+servers are shared by the session: tests name their flows uniquely rather
+than expecting an empty database.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pg  # type: ignore[import-not-found]  # tests/pg.py
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+
+from _server_process import ServerProcess, running_server  # type: ignore[import-not-found]
+
+from legato.client.async_embedded import AsyncEmbeddedClient
+from legato.client.embedded import EmbeddedClient
+from legato.client.http import AsyncHttpClient, SyncHttpClient
+
+KINDS = ["embedded", "http", "http-postgresql"]
+
+
+@pytest.fixture(scope="session")
+def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    with running_server(tmp_path_factory.mktemp("client-server-home")) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def postgres_http_server(
+    tmp_path_factory: pytest.TempPathFactory, postgres_url: str
+) -> Iterator[ServerProcess]:
+    env = {"LEGATO_DATABASE_URL": pg.fresh_database(postgres_url)}
+    with running_server(tmp_path_factory.mktemp("client-pg-server-home"), env) as process:
+        yield process
+
+
+def _server_for(kind: str, request: pytest.FixtureRequest) -> ServerProcess:
+    name = "postgres_http_server" if kind == "http-postgresql" else "http_server"
+    server: ServerProcess = request.getfixturevalue(name)
+    return server
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def client(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    if kind == "embedded":
+        made: Any = EmbeddedClient(tmp_path / "store" / "legato.db")
+    else:
+        made = SyncHttpClient(_server_for(kind, request).api_url)
+    with made:
+        yield made
+
+
+@pytest.fixture
+def make_async_client(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Callable[[], Any]:
+    """Makes the async twin of ``client`` (inside the test's event loop)."""
+    if kind == "embedded":
+        path = tmp_path / "store" / "legato.db"
+        return lambda: AsyncEmbeddedClient(path)
+    server = _server_for(kind, request)
+    return lambda: AsyncHttpClient(server.api_url)
+
+
+@pytest.fixture
+def flow_name() -> str:
+    """A flow name no other test uses (the HTTP server's database is shared)."""
+    return f"flow-{uuid.uuid4().hex[:12]}"
