@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,9 +47,20 @@ def _select() -> sa.Select[Any]:
     ).select_from(joined)
 
 
+@cache
+def _read_one() -> sa.Select[Any]:
+    # Built once: SQLAlchemy then reuses its compiled form (building and
+    # compiling a statement costs more than running it on SQLite).
+    return _select().where(flow_runs.c.id == sa.bindparam("flow_run_id"))
+
+
+_INSERT_FLOW_RUN = sa.insert(flow_runs)
+
+
 def read_flow_run(connection: Connection, flow_run_id: Any) -> Row | None:
     """One flow run, None if there is none."""
-    return fetch_one(connection, _select().where(flow_runs.c.id == flow_run_id))
+    row = connection.execute(_read_one(), {"flow_run_id": flow_run_id}).mappings().first()
+    return None if row is None else dict(row)
 
 
 def filter_flow_runs(
@@ -121,7 +133,7 @@ def create_flow_run(connection: Connection, flow_run: FlowRunCreate) -> Row:
             None, state.type, at, None if scheduled is None else scheduled.timestamp()
         ),
     }
-    connection.execute(sa.insert(flow_runs).values(**row))
+    connection.execute(_INSERT_FLOW_RUN, row)
     append_state(connection, "flow_run", row["id"], state, at)
     created = read_flow_run(connection, row["id"])
     assert created is not None

@@ -43,9 +43,13 @@ def get_or_create_flow(connection: Connection, name: str) -> tuple[Row, bool]:
     return row, True
 
 
+_READ_FLOW = sa.select(flows).where(flows.c.id == sa.bindparam("flow_id"))
+
+
 def read_flow(connection: Connection, flow_id: Any) -> Row | None:
     """One flow by id, None if there is none."""
-    return fetch_one(connection, sa.select(flows).where(flows.c.id == flow_id))
+    row = connection.execute(_READ_FLOW, {"flow_id": flow_id}).mappings().first()
+    return None if row is None else dict(row)
 
 
 def read_flow_by_name(connection: Connection, name: str) -> Row | None:

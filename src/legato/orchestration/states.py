@@ -100,10 +100,15 @@ def append_state(
         "timestamp": at,
         "data": proposed.data if isinstance(proposed.data, dict) else None,
     }
-    connection.execute(sa.insert(states).values(**row))
-    stored = fetch_one(connection, sa.select(states).where(states.c.id == row["id"]))
+    connection.execute(_INSERT_STATE, row)
+    stored = connection.execute(_READ_STATE, {"state_id": row["id"]}).mappings().first()
     assert stored is not None
-    return stored
+    return dict(stored)
+
+
+# Built once, so SQLAlchemy reuses their compiled forms.
+_INSERT_STATE = sa.insert(states)
+_READ_STATE = sa.select(states).where(states.c.id == sa.bindparam("state_id"))
 
 
 def current_state(connection: Connection, kind: RunKind, run: Row) -> Row | None:

@@ -42,12 +42,14 @@ Limit = Annotated[
 Offset = Annotated[int, Field(ge=0, le=2**31 - 1, description="How many matching objects to skip.")]
 
 
-def get_store(request: Request) -> Store:
+# Dependencies are coroutines: FastAPI runs a plain function in its thread pool,
+# and a thread hop costs more than these lookups (and as much as a SQLite write).
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -105,3 +107,17 @@ class SetStateBody(Body):
 
     state: StateCreate
     force: bool = False
+
+
+async def run_store_work(store: Store, work: Callable[[], T]) -> T:
+    """Run a short store call: inline on SQLite, in the thread pool on PostgreSQL.
+
+    A SQLite write takes about as long as handing it to a thread and back, and
+    SQLite runs one writer at a time anyway; PostgreSQL calls wait on the
+    network, so they leave the event loop free for other requests.
+    """
+    if store.dialect == "sqlite":
+        return work()
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(work)

@@ -28,6 +28,7 @@ from legato.server.api._common import (
     StoreDependency,
     not_found,
     not_found_response,
+    run_store_work,
 )
 from legato.storage.queries._common import Row
 
@@ -46,9 +47,13 @@ class FlowRunFilterBody(FlowRunReadBody):
 @router.post(
     "/", status_code=status.HTTP_201_CREATED, responses={404: {"description": "No such flow"}}
 )
-def create_flow_run(body: FlowRunCreate, store: StoreDependency) -> FlowRun:
+async def create_flow_run(body: FlowRunCreate, store: StoreDependency) -> FlowRun:
     """Create a flow run of an existing flow, in ``state`` (default PENDING)."""
-    return FlowRun.from_row(store.write(lambda c: flow_runs.create_flow_run(c, body)))
+    return FlowRun.from_row(
+        await run_store_work(
+            store, lambda: store.write(lambda c: flow_runs.create_flow_run(c, body))
+        )
+    )
 
 
 @router.post("/filter")
