@@ -25,7 +25,7 @@ from legato.client.schemas.filters import (
 from legato.client.schemas.objects import FlowRun, SetStateStatus, State, TaskRun
 from legato.client.schemas.sorting import FlowRunSort, LogSort
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, ParameterError
-from legato.states import Completed, Running, StateType
+from legato.states import Completed, Running, Scheduled, StateType
 from legato.storage.records import RecordBatch
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -362,3 +362,10 @@ def test_async_client_has_the_same_answers(make_async_client, flow_name):
     assert read.state_type is StateType.RUNNING
     assert [run.id for run in runs] == [read.id]
     assert count == 1
+
+
+def test_a_created_flow_run_reads_back_the_same(client, flow_name):
+    created = client.create_flow_run(flow_name, parameters={"x": 1}, tags=["a"])
+    assert client.read_flow_run(created.id) == created
+    scheduled = client.create_flow_run(flow_name, state=Scheduled())
+    assert client.read_flow_run(scheduled.id) == scheduled

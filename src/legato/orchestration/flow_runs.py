@@ -20,8 +20,9 @@ from legato.orchestration._runs import latest_state, new_id, now, state_values, 
 from legato.orchestration.flows import read_flow
 from legato.orchestration.states import append_state
 from legato.states import StateType
-from legato.storage.queries._common import Row, fetch_all, fetch_one, page
+from legato.storage.queries._common import Row, fetch_all, page
 from legato.storage.schema import flow_runs, flows, states, task_runs
+from legato.storage.types import Timestamp, to_datetime
 
 __all__ = [
     "count_flow_runs",
@@ -105,7 +106,8 @@ def create_flow_run(connection: Connection, flow_run: FlowRunCreate) -> Row:
 
     Raises ObjectNotFound when the flow does not exist.
     """
-    if read_flow(connection, flow_run.flow_id) is None:
+    flow = read_flow(connection, flow_run.flow_id)
+    if flow is None:
         raise ObjectNotFound(
             f"No flow with id '{flow_run.flow_id}'. Create the flow first (POST /api/flows/)."
         )
@@ -134,10 +136,30 @@ def create_flow_run(connection: Connection, flow_run: FlowRunCreate) -> Row:
         ),
     }
     connection.execute(_INSERT_FLOW_RUN, row)
-    append_state(connection, "flow_run", row["id"], state, at)
-    created = read_flow_run(connection, row["id"])
-    assert created is not None
-    return created
+    state_row = append_state(connection, "flow_run", row["id"], state, at)
+    return _as_read(row, flow["name"], state_row)
+
+
+_TIMESTAMPS = tuple(
+    column.name for column in flow_runs.columns if isinstance(column.type, Timestamp)
+)
+_IDS = ("id", "flow_id", "parent_flow_run_id", "parent_task_run_id")
+
+
+def _as_read(row: dict[str, Any], flow_name: str, state_row: Row) -> Row:
+    """The new run as ``read_flow_run`` gives it, made from what was inserted (no read)."""
+    read = {column.name: row.get(column.name) for column in flow_runs.columns}
+    for name in _TIMESTAMPS:
+        value = read[name]
+        if value is not None:
+            read[name] = to_datetime(value)
+    for name in _IDS:
+        if read[name] is not None:
+            read[name] = str(read[name]).lower()
+    read["flow_name"] = flow_name
+    read["state_id"] = state_row["id"]
+    read["state_data"] = state_row["data"]
+    return read
 
 
 def _parent_flow_run_id(connection: Connection, parent_task_run_id: Any) -> Any:

@@ -22,7 +22,7 @@ from legato.orchestration._runs import new_id, now, state_values, transition_val
 from legato.states import StateType
 from legato.storage.queries._common import Row, fetch_all, fetch_one
 from legato.storage.schema import flow_runs, states, task_runs
-from legato.storage.types import to_seconds
+from legato.storage.types import to_datetime, to_seconds
 
 __all__ = [
     "RunKind",
@@ -101,14 +101,23 @@ def append_state(
         "data": proposed.data if isinstance(proposed.data, dict) else None,
     }
     connection.execute(_INSERT_STATE, row)
-    stored = connection.execute(_READ_STATE, {"state_id": row["id"]}).mappings().first()
-    assert stored is not None
-    return dict(stored)
+    # What a read would give back, without the read: ids as canonical text,
+    # the time as an aware UTC datetime.
+    return {
+        **row,
+        "id": str(row["id"]),
+        "flow_run_id": _id_text(row["flow_run_id"]),
+        "task_run_id": _id_text(row["task_run_id"]),
+        "timestamp": to_datetime(at),
+    }
 
 
-# Built once, so SQLAlchemy reuses their compiled forms.
+def _id_text(value: Any) -> str | None:
+    return None if value is None else str(value).lower()
+
+
+# Built once, so SQLAlchemy reuses its compiled form.
 _INSERT_STATE = sa.insert(states)
-_READ_STATE = sa.select(states).where(states.c.id == sa.bindparam("state_id"))
 
 
 def current_state(connection: Connection, kind: RunKind, run: Row) -> Row | None:
