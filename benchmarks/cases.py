@@ -17,7 +17,12 @@ the driver needs, given to the :func:`case` decorator. Adding a case::
         check(result == n, result)
         return timing.sample(n)
 
-and, if it needs new user code, a flow in ``workloads.py``. ``recorded_run``
+and, if it needs new user code, a flow in ``workloads.py``. ``kind=Kind.RATE``
+reports N operations done in ``Sample.seconds`` per second (higher is better);
+``metrics=(Metric(...),)`` adds a table row for a value of ``Sample.extra``
+(e.g. the server RSS of the server cases); ``database=Database.POSTGRESQL``
+has the driver give the child a new PostgreSQL database in
+``BENCH_DATABASE_URL``. ``recorded_run``
 times the call's return and the arrival of its ``flows``/``tasks`` run records
 in the engine's database; the child may call the function several times
 (``--repeat``) and reports the median.
@@ -51,6 +56,7 @@ class Kind(StrEnum):
     PER_ITEM = "per_item"  # total seconds for N items; compared per item (µs)
     TOTAL = "total"  # one measurement in seconds (N is 1); compared in ms
     MEMORY = "memory"  # peak RSS in MB after N items (time per item shown too)
+    RATE = "rate"  # N operations in a fixed time: per second, higher is better
 
 
 class Home(StrEnum):
@@ -60,18 +66,54 @@ class Home(StrEnum):
     TEMPLATE = "template"  # a copy of a home whose database already exists
 
 
+class Database(StrEnum):
+    """Where the engine's runs are stored."""
+
+    SQLITE = "sqlite"  # the engine's default: a SQLite file in its home
+    POSTGRESQL = "postgresql"  # a database of its own on a PostgreSQL server the driver starts
+
+
 @dataclass(frozen=True)
 class Target:
-    """A legato target: the measured value must be <= ``limit``."""
+    """A legato target: the measured value must be <= ``limit`` (>= for a rate "/s").
+
+    ``min_ratio``: legato must also beat Prefect by this factor (the table's
+    prefect/legato column, where higher always means legato is better).
+    """
 
     limit: float
-    unit: Literal["us/item", "ms", "MB"]
+    unit: Literal["us/item", "ms", "MB", "/s"]
     at_n: int | None = None  # the N the target is specified at, if any
+    min_ratio: float | None = None
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.unit == "/s"
+
+    def met(self, value: float) -> bool:
+        return value >= self.limit if self.higher_is_better else value <= self.limit
 
     def describe(self) -> str:
-        unit = {"us/item": "µs", "ms": "ms", "MB": "MB"}[self.unit]
-        where = f" @N={self.at_n:,}" if self.at_n else ""
-        return f"<= {self.limit:g} {unit}{where}"
+        if self.higher_is_better:
+            text = f">= {self.limit:,g}/s"
+        else:
+            unit = {"us/item": "µs", "ms": "ms", "MB": "MB"}[self.unit]
+            text = f"<= {self.limit:g} {unit}"
+        if self.at_n:
+            text += f" @N={self.at_n:,}"
+        if self.min_ratio:
+            text += f", >= {self.min_ratio:g}x Prefect"
+        return text
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A value a case reports in ``Sample.extra`` besides its time, shown as its own row."""
+
+    key: str  # in Sample.extra
+    label: str  # the row is named "<case> <label>"
+    unit: Literal["MB"]
+    target: Target | None = None  # legato's, in ``unit``
 
 
 @dataclass
@@ -101,6 +143,8 @@ class Case:
     scalable: bool = True  # whether --n / --prefect-n apply
     timeout_s: float = 300.0
     note: str = ""
+    database: Database = Database.SQLITE
+    metrics: tuple[Metric, ...] = ()  # extra rows from Sample.extra
 
 
 REGISTRY: dict[str, Case] = {}
@@ -122,6 +166,8 @@ def case(
     scalable: bool = True,
     timeout_s: float = 300.0,
     note: str = "",
+    database: Database = Database.SQLITE,
+    metrics: tuple[Metric, ...] = (),
 ) -> Callable[[Measure], Measure]:
     """Register a measure function as a benchmark case (see the module docstring)."""
 
@@ -141,6 +187,8 @@ def case(
             scalable=scalable,
             timeout_s=timeout_s,
             note=note,
+            database=database,
+            metrics=metrics,
         )
         return measure
 
@@ -213,7 +261,7 @@ def recorded_run(fn: Callable[..., T], *args: Any, flows: int, tasks: int) -> tu
     from records import Counts, RecordWatch
 
     if _watch is None:
-        _watch = RecordWatch(engine_module())
+        _watch = RecordWatch(engine_module(), os.environ.get("BENCH_DATABASE_URL") or None)
     wanted = _watch.counts() + Counts(flows, tasks)
     start = time.perf_counter()
     result = fn(*args)
@@ -445,3 +493,99 @@ def peak_rss(n: int) -> Sample:
     timing, result = recorded_run(w.sequential_tasks, n, flows=1, tasks=n)
     check(result == n, result)
     return timing.sample(n, {"rss_before_mb": before})
+
+
+# --------------------------------------------------------------------------- server cases
+
+# Each server case starts the engine's own server in its child (``servers.serve``:
+# a subprocess on a free port, the case's home, the driver's database if any) and
+# points the client at it; the server is stopped when the child ends.
+
+CREATE_WARMUP_S = 1.0
+SERVER_RSS = Metric("server_rss_mb", "server RSS", "MB", Target(150, "MB"))
+
+
+def _server_flow_run_creates(seconds: int) -> Sample:
+    from servers import serve
+
+    server = serve()
+    idle_mb = server.rss_mb()
+    w = workloads()
+    w.create_flow_runs(CREATE_WARMUP_S)  # warm-up: the client's imports, its connection
+    count, elapsed = w.create_flow_runs(float(seconds))
+    check(count > 0, count)
+    extra = {
+        "server_rss_mb": server.rss_mb(),
+        "server_rss_idle_mb": idle_mb,
+        "server_startup_s": server.startup_s,
+    }
+    return Sample(elapsed, count, extra)
+
+
+def _server_flow_tasks(n: int) -> Sample:
+    from servers import serve
+
+    server = serve()
+    w = workloads()
+    recorded_run(w.sequential_tasks, 5, flows=1, tasks=5)  # warm-up
+    timing, result = recorded_run(w.sequential_tasks, n, flows=1, tasks=n)
+    check(result == n, result)
+    return timing.sample(
+        n, {"server_rss_mb": server.rss_mb(), "server_startup_s": server.startup_s}
+    )
+
+
+_CREATES_NOTE = (
+    "flow runs created in 10 s by one client through the engine's server "
+    "(`client.create_flow_run(flow=...)` in a loop, after a 1 s warm-up); N = runs "
+    "created. Its prefect/legato column is legato's rate / Prefect's rate (= Prefect's "
+    "time per creation / legato's), so higher means legato is faster, as in every row. "
+    "'server RSS' = VmRSS of the server process and its descendants after the load."
+)
+_TASKS_NOTE = (
+    "one flow of N sequential tasks, recorded through the engine's server "
+    "(LEGATO_API_URL / PREFECT_API_URL); Prefect runs at a smaller N (its per-task cost), "
+    "compare per task."
+)
+
+case(
+    "server_flow_run_creates",
+    "flow runs created per second through the API server (SQLite), one sync client, 10 s",
+    n=(10, 10),
+    kind=Kind.RATE,
+    target=Target(2_000, "/s", min_ratio=10),
+    scalable=False,
+    timeout_s=300.0,
+    note=_CREATES_NOTE,
+    metrics=(SERVER_RSS,),
+)(_server_flow_run_creates)
+
+case(
+    "server_flow_1000_tasks",
+    "a flow of N sequential tasks recorded through the API server (SQLite)",
+    n=(1_000, 200),
+    timeout_s=300.0,
+    note=_TASKS_NOTE,
+)(_server_flow_tasks)
+
+case(
+    "server_flow_run_creates_pg",
+    "flow runs created per second through the API server (PostgreSQL), one sync client, 10 s",
+    n=(10, 10),
+    kind=Kind.RATE,
+    target=Target(2_000, "/s", min_ratio=10),
+    scalable=False,
+    timeout_s=600.0,
+    note=_CREATES_NOTE,
+    database=Database.POSTGRESQL,
+    metrics=(SERVER_RSS,),
+)(_server_flow_run_creates)
+
+case(
+    "server_flow_1000_tasks_pg",
+    "a flow of N sequential tasks recorded through the API server (PostgreSQL)",
+    n=(1_000, 200),
+    timeout_s=600.0,
+    note=_TASKS_NOTE,
+    database=Database.POSTGRESQL,
+)(_server_flow_tasks)

@@ -5,7 +5,8 @@ Usage (normally spawned by ``run.py``)::
     BENCH_ENGINE=legato|prefect python benchmarks/child.py CASE N RESULT_JSON
 
 The engine's home (LEGATO_HOME / PREFECT_HOME) comes from the environment set
-by the driver. If ``BENCH_PROFILE`` names a file, the measure function runs
+by the driver (and ``BENCH_DATABASE_URL``, for the PostgreSQL cases). A server
+that a server case started (``servers.py``) is stopped before this exits. If ``BENCH_PROFILE`` names a file, the measure function runs
 under cProfile and the stats are dumped there.
 """
 
@@ -53,7 +54,13 @@ def main(argv: list[str]) -> int:
         }
     except BaseException as exc:  # report anything, including SystemExit from imports
         traceback.print_exc()
-        out = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
+        out = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:1500]}
+    servers = sys.modules.get("servers")  # a server case started a server: stop it
+    if servers is not None:
+        try:
+            servers.stop_all()
+        except Exception:
+            traceback.print_exc()
     Path(result_path).write_text(json.dumps(out))
     sys.stdout.flush()
     sys.stderr.flush()

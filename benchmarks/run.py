@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import pstats
+import select
 import shutil
 import signal
 import statistics
@@ -51,7 +52,16 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from cases import REGISTRY, TEMPLATE_CASE, Case, Home, Kind, Target  # noqa: E402
+from cases import (  # noqa: E402
+    REGISTRY,
+    TEMPLATE_CASE,
+    Case,
+    Database,
+    Home,
+    Kind,
+    Metric,
+    Target,
+)
 
 ENGINES = ("legato", "prefect")
 DEFAULT_LEGATO_PYTHON = REPO / ".venv" / "bin" / "python"
@@ -179,14 +189,101 @@ class Run:
     profile: str = ""
 
 
+class Postgres:
+    """A throwaway PostgreSQL server for the PostgreSQL cases (``pg_server.py``).
+
+    It runs in legato's interpreter (the repository's ``tests/pg.py`` needs
+    psycopg); this driver talks to it over a pipe, one line at a time.
+    """
+
+    START_TIMEOUT_S = 120.0
+
+    def __init__(self, python: Path, log_path: Path) -> None:
+        self.url = ""
+        self.unavailable = ""
+        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._proc = subprocess.Popen(
+            [str(python), str(BENCH_DIR / "pg_server.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            cwd=REPO,
+        )
+        word, rest = self._answer(self.START_TIMEOUT_S)
+        if word == "READY":
+            self.url = rest
+        else:
+            self.unavailable = rest or f"pg_server.py said {word!r} (log: {log_path})"
+            self.stop()
+
+    def _answer(self, timeout: float) -> tuple[str, str]:
+        stdout = self._proc.stdout
+        assert stdout is not None
+        ready, _, _ = select.select([stdout], [], [], timeout)
+        line = stdout.readline() if ready else ""
+        if not line:
+            state = "exited" if self._proc.poll() is not None else f"no answer in {timeout:.0f} s"
+            return "ERROR", f"PostgreSQL helper: {state} (log: {self._log.name})"
+        word, _, rest = line.strip().partition(" ")
+        return word, rest
+
+    def create_database(self, prefix: str) -> str:
+        """A new empty database on the server: its ``postgresql+psycopg://`` URL."""
+        stdin = self._proc.stdin
+        assert stdin is not None
+        stdin.write(f"create {prefix}\n")
+        stdin.flush()
+        word, rest = self._answer(60.0)
+        if word != "URL":
+            raise RuntimeError(f"could not create a PostgreSQL database: {rest}")
+        return rest
+
+    def stop(self) -> None:
+        """Close the pipe: the helper stops the server and deletes its data."""
+        with contextlib.suppress(OSError):
+            if self._proc.stdin:
+                self._proc.stdin.close()
+        try:
+            self._proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._log.close()
+
+
 @dataclass
 class Context:
     workdir: Path
     deadline: float
     profile: bool
     repeat: dict[str, int]  # timed runs per process for per-item cases, by engine
+    legato_python: Path = DEFAULT_LEGATO_PYTHON  # runs the PostgreSQL helper
     templates: dict[str, Path] = field(default_factory=dict)
     template_runs: dict[str, Run] = field(default_factory=dict)
+    postgres: Postgres | None = None
+
+    def database_env(self, case: Case, engine: str) -> dict[str, str]:
+        """``BENCH_DATABASE_URL`` for a PostgreSQL case: a new database per engine run.
+
+        Raises PostgresUnavailable when PostgreSQL cannot run here.
+        """
+        if case.database is Database.SQLITE:
+            return {}
+        if self.postgres is None:
+            progress("starting PostgreSQL for the PostgreSQL cases (tests/pg.py) ...")
+            self.postgres = Postgres(self.legato_python, self.workdir / "postgres.log")
+        if self.postgres.unavailable:
+            raise PostgresUnavailable(self.postgres.unavailable)
+        return {"BENCH_DATABASE_URL": self.postgres.create_database(f"bench_{engine}")}
+
+    def close(self) -> None:
+        if self.postgres is not None:
+            self.postgres.stop()
+
+
+class PostgresUnavailable(RuntimeError):
+    pass
 
 
 def dir_mb(path: Path) -> float:
@@ -210,7 +307,13 @@ def settle(pause: float = 1.0) -> None:
 
 
 def run_child(
-    ctx: Context, engine: Engine, case: Case, n: int, home: Path, tag: str
+    ctx: Context,
+    engine: Engine,
+    case: Case,
+    n: int,
+    home: Path,
+    tag: str,
+    extra_env: dict[str, str] | None = None,
 ) -> ChildResult:
     """Run ``case`` once in a fresh process with ``home`` as the engine's home."""
     result_path = ctx.workdir / f"{tag}.result.json"
@@ -221,6 +324,7 @@ def run_child(
             "BENCH_REPEAT": str(ctx.repeat[engine.name]),
             engine.home_var: str(home),
             **engine.env,
+            **(extra_env or {}),
         }
     )
     profile = ""
@@ -279,7 +383,16 @@ def run_case(ctx: Context, engine: Engine, case: Case, n: int) -> Run:
             shutil.copytree(ctx.templates[engine.name], home)
         else:
             home.mkdir()
-        child = run_child(ctx, engine, case, n, home, tag)
+        try:
+            extra_env = ctx.database_env(case, engine.name)
+        except PostgresUnavailable as exc:
+            shutil.rmtree(home, ignore_errors=True)
+            return Run(
+                case.name, engine.name, n, "skipped", error=f"PostgreSQL not available: {exc}"
+            )
+        except RuntimeError as exc:
+            return Run(case.name, engine.name, n, "error", error=str(exc))
+        child = run_child(ctx, engine, case, n, home, tag, extra_env)
         children.append(child)
         home_mb = dir_mb(home)
         if child.status != "ok":
@@ -370,6 +483,17 @@ def best(run: Run) -> tuple[float | None, float | None]:
     return run.seconds, run.per_item_us
 
 
+def rate(run: Run) -> float | None:
+    """Operations per second of a rate case."""
+    return run.n / run.seconds if run.seconds else None
+
+
+def fmt_rate(per_second: float | None) -> str:
+    if per_second is None:
+        return "—"
+    return f"{per_second:,.0f}/s" if per_second >= 100 else f"{per_second:.1f}/s"
+
+
 def engine_cells(case: Case, run: Run | None) -> tuple[str, str, str, str]:
     """N, total, per item (returned), per item (recorded) for one engine."""
     if run is None:
@@ -379,30 +503,53 @@ def engine_cells(case: Case, run: Run | None) -> tuple[str, str, str, str]:
         return n, run.status, "—", "—"
     if case.kind is Kind.TOTAL:
         return n, "", fmt_seconds(run.seconds), fmt_seconds(run.recorded_seconds)
+    if case.kind is Kind.RATE:
+        return n, f"{run.n:,} in {fmt_seconds(run.seconds)}", fmt_rate(rate(run)), "—"
     total = fmt_seconds(run.seconds)
     if case.kind is Kind.MEMORY:
         total = f"{run.peak_rss_mb:.0f} MB peak, {total}"
     return n, total, fmt_us(run.per_item_us), fmt_us(run.recorded_per_item_us)
 
 
-def ratio_cell(case: Case, legato: Run | None, prefect: Run | None) -> str:
-    if not (legato and prefect and legato.status == prefect.status == "ok"):
-        return "—"
+def both_ok(legato: Run | None, prefect: Run | None) -> bool:
+    return bool(legato and prefect and legato.status == prefect.status == "ok")
+
+
+def ratio_value(case: Case, legato: Run | None, prefect: Run | None) -> float | None:
+    """Prefect's cost / legato's: higher always means legato is better.
+
+    Times and memory: prefect / legato. Rates: legato / prefect (the same as
+    Prefect's time per operation / legato's).
+    """
+    if not (both_ok(legato, prefect) and legato and prefect):
+        return None
     if case.kind is Kind.MEMORY:
         if legato.n != prefect.n or not legato.peak_rss_mb or prefect.peak_rss_mb is None:
-            return "n/a (N differs)"
-        return fmt_ratio(prefect.peak_rss_mb / legato.peak_rss_mb)
+            return None
+        return prefect.peak_rss_mb / legato.peak_rss_mb
+    if case.kind is Kind.RATE:
+        a, b = rate(legato), rate(prefect)
+        return a / b if a is not None and b else None
     both_recorded = legato.recorded_seconds is not None and prefect.recorded_seconds is not None
     pick = 0 if case.kind is Kind.TOTAL else 1
-    a = (best(legato) if both_recorded else (legato.seconds, legato.per_item_us))[pick]
-    b = (best(prefect) if both_recorded else (prefect.seconds, prefect.per_item_us))[pick]
-    if not a or b is None:
-        return "—"
-    return fmt_ratio(b / a)
+    x = (best(legato) if both_recorded else (legato.seconds, legato.per_item_us))[pick]
+    y = (best(prefect) if both_recorded else (prefect.seconds, prefect.per_item_us))[pick]
+    return y / x if x and y is not None else None
+
+
+def ratio_cell(case: Case, legato: Run | None, prefect: Run | None) -> str:
+    ratio = ratio_value(case, legato, prefect)
+    if ratio is not None:
+        return fmt_ratio(ratio)
+    if case.kind is Kind.MEMORY and both_ok(legato, prefect):
+        return "n/a (N differs)"
+    return "—"
 
 
 def target_value(target: Target, run: Run) -> float | None:
     total, item = best(run)
+    if target.unit == "/s":
+        return rate(run)
     if target.unit == "us/item":
         return item
     if target.unit == "ms":
@@ -410,18 +557,57 @@ def target_value(target: Target, run: Run) -> float | None:
     return run.peak_rss_mb
 
 
-def verdict(case: Case, legato: Run | None) -> str:
+def judge(target: Target, value: float | None, ratio: float | None) -> str:
+    if value is None:
+        return "?"
+    ok = target.met(value)
+    if target.min_ratio is None:
+        return "PASS" if ok else "FAIL"
+    if ratio is None:
+        return ("PASS" if ok else "FAIL") + " (no ratio)"
+    return "PASS" if ok and ratio >= target.min_ratio else "FAIL"
+
+
+def verdict(case: Case, legato: Run | None, prefect: Run | None = None) -> str:
     if case.target is None:
         return ""
     if legato is None or legato.status != "ok":
         return "not run" if legato is None else legato.status
-    value = target_value(case.target, legato)
-    if value is None:
-        return "?"
-    mark = "PASS" if value <= case.target.limit else "FAIL"
+    mark = judge(case.target, target_value(case.target, legato), ratio_value(case, legato, prefect))
     if case.target.at_n and legato.n != case.target.at_n:
         mark += "*"
     return mark
+
+
+def metric_row(
+    case: Case, metric: Metric, legato: Run | None, prefect: Run | None
+) -> tuple[str, ...]:
+    """A row for a value the case reported besides its time (e.g. the server's RSS)."""
+
+    def value(run: Run | None) -> float | None:
+        return run.extra.get(metric.key) if run is not None and run.status == "ok" else None
+
+    def cells(run: Run | None) -> tuple[str, str, str, str]:
+        v = value(run)
+        if run is None:
+            return "—", "—", "—", "—"
+        if v is None:
+            return "", "—" if run.status == "ok" else run.status, "", ""
+        return "", f"{v:,.0f} {metric.unit}", "", ""
+
+    a, b = value(legato), value(prefect)
+    ratio = b / a if a and b is not None else None
+    mark = ""
+    if metric.target is not None:
+        mark = judge(metric.target, a, ratio) if legato and legato.status == "ok" else "not run"
+    return (
+        f"{case.name} {metric.label}",
+        *cells(legato),
+        *cells(prefect),
+        "—" if ratio is None else fmt_ratio(ratio),
+        metric.target.describe() if metric.target else "",
+        mark,
+    )
 
 
 HEADERS = (
@@ -453,9 +639,10 @@ def table_rows(results: dict[str, dict[str, Run]]) -> list[tuple[str, ...]]:
                 *engine_cells(case, prefect),
                 ratio_cell(case, legato, prefect),
                 case.target.describe() if case.target else "",
-                verdict(case, legato),
+                verdict(case, legato, prefect),
             )
         )
+        rows.extend(metric_row(case, metric, legato, prefect) for metric in case.metrics)
     return rows
 
 
@@ -499,7 +686,9 @@ def notes(
             elif run.status == "skipped" and run.error:
                 out.append(f"{name} [{run.engine}] skipped: {run.error}")
             elif (
-                run.status == "ok" and run.recorded_seconds is None and case.kind is not Kind.TOTAL
+                run.status == "ok"
+                and run.recorded_seconds is None
+                and case.kind not in (Kind.TOTAL, Kind.RATE)
             ):
                 out.append(f"{name} [{run.engine}]: its runs did not all show up in the database")
         if case.note and "prefect" in by_engine and not prefect_n_overridden:
@@ -523,6 +712,12 @@ def report(case: Case, run: Run) -> Run:
         progress(
             f"[{run.engine}] {case.name}: {fmt_seconds(run.seconds)}, "
             f"recorded {fmt_seconds(run.recorded_seconds)} (wall {run.wall_s:.1f} s)"
+        )
+    elif case.kind is Kind.RATE:
+        extras = ", ".join(f"{k} {v:,.1f}" for k, v in run.extra.items())
+        progress(
+            f"[{run.engine}] {case.name}: {run.n:,} in {fmt_seconds(run.seconds)} = "
+            f"{fmt_rate(rate(run))} ({extras}; wall {run.wall_s:.1f} s)"
         )
     else:
         progress(
@@ -610,9 +805,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--budget",
         type=float,
-        default=900.0,
+        default=1800.0,
         metavar="SECONDS",
-        help="cap on the whole run (default 900); later cases are skipped",
+        help="cap on the whole run (default 1800); later cases are skipped",
     )
     parser.add_argument(
         "--profile",
@@ -653,10 +848,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.list:
         for case in REGISTRY.values():
-            target = f"  [target {case.target.describe()}]" if case.target else ""
-            print(
-                f"{case.name:24} N={case.n_legato:,}/{case.n_prefect or '-'}  {case.title}{target}"
-            )
+            targets = [case.target.describe()] if case.target else []
+            targets += [f"{m.label} {m.target.describe()}" for m in case.metrics if m.target]
+            target = f"  [target {'; '.join(targets)}]" if targets else ""
+            if case.kind is Kind.RATE:
+                size = f"{case.n_legato} s"
+            else:
+                size = f"N={case.n_legato:,}/{case.n_prefect or '-'}"
+            print(f"{case.name:27} {size:15} {case.title}{target}")
         return 0
     cases = selected_cases(args.only)
     started = time.monotonic()
@@ -679,6 +878,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         deadline=started + args.budget,
         profile=args.profile,
         repeat={"legato": args.repeat, "prefect": args.prefect_repeat},
+        legato_python=args.legato_python,
     )
     results: dict[str, dict[str, Run]] = {}
     try:
@@ -698,11 +898,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                             case.name, engine.name, n, "skipped", error="no template home"
                         )
                         continue
-                progress(f"[{engine.name}] {case.name} N={n:,} ...")
+                size = f"for {n} s" if case.kind is Kind.RATE else f"N={n:,}"
+                progress(f"[{engine.name}] {case.name} {size} ...")
                 results[case.name][engine.name] = report(case, run_case(ctx, engine, case, n))
                 if args.profile:
                     print_profile(results[case.name][engine.name])
     finally:
+        ctx.close()
         if args.keep:
             progress(f"kept homes and logs in {workdir}")
         else:

@@ -8,7 +8,8 @@ module is imported:
 
 Everything below this switch is literally the same code for both engines, and
 only uses the public API (``@flow``, ``@task``, task calls, ``.submit``,
-``.map``, futures' ``.result()``, ``retries``/``retry_delay_seconds``).
+``.map``, futures' ``.result()``, ``retries``/``retry_delay_seconds``, and
+``get_client(sync_client=True)`` with ``create_flow_run``).
 Workloads return a value so the measuring side can check the work was done.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from typing import Any
 
 ENGINE = os.environ.get("BENCH_ENGINE", "prefect")
@@ -30,6 +32,11 @@ else:  # pragma: no cover - guarded by the driver
 
 cache_policies = importlib.import_module(f"{prefect.__name__}.cache_policies")
 transactions = importlib.import_module(f"{prefect.__name__}.transactions")
+# ``prefect.get_client``; legato's lives in ``legato.client`` (and in ``legato`` when exported).
+get_client = (
+    getattr(prefect, "get_client", None)
+    or importlib.import_module(f"{prefect.__name__}.client").get_client
+)
 
 # --------------------------------------------------------------------------- tasks
 
@@ -139,3 +146,22 @@ def transactions_of_ten(m: int, salt: str) -> int:
             for j in range(10):
                 total += persisted_inc(j)
     return total
+
+
+@prefect.flow
+def created_through_api() -> None:
+    """Never run here: ``create_flow_runs`` only creates runs of it on the server."""
+    return None
+
+
+def create_flow_runs(seconds: float) -> tuple[int, float]:
+    """Create runs of one flow through the API client for ``seconds``: (count, elapsed)."""
+    count = 0
+    with get_client(sync_client=True) as client:
+        start = time.perf_counter()
+        deadline = start + seconds
+        while time.perf_counter() < deadline:
+            client.create_flow_run(flow=created_through_api)
+            count += 1
+        elapsed = time.perf_counter() - start
+    return count, elapsed
