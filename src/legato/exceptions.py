@@ -3,6 +3,13 @@
     LegatoError
     ├── ConfigurationError        bad settings, unusable LEGATO_HOME
     ├── StorageError              the store could not be read or written
+    │   ├── CorruptResult         a stored result that cannot be decoded
+    │   └── ResultLocked          a write to a result key another holder locked
+    ├── ServerUnavailable         the API server did not answer
+    ├── SerializationError        no such serializer, or a value it cannot encode
+    ├── MissingResult             a persisted result that is not where its record says
+    ├── LockNotHeld               release_lock by a holder that does not hold it
+    ├── TransactionError          a transaction used in a way it cannot support
     ├── ObjectNotFound            an id or name that does not exist
     ├── ObjectAlreadyExists
     ├── InvalidStateTransition
@@ -159,16 +166,61 @@ class Abort(LegatoError):
     """Raised by the engine to stop a run early without changing its state."""
 
 
+class ServerUnavailable(LegatoError):
+    """The server did not answer (refused, unreachable, timed out, or kept answering 503)."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class CorruptResult(StorageError):
+    """A stored result could not be decoded (damaged, truncated, or unreadable here)."""
+
+    def __init__(self, message: str, key: str | None = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.path = path
+
+
+class ResultLocked(StorageError):
+    """A write to a key that another holder has locked."""
+
+    def __init__(self, message: str, key: str, holder: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.holder = holder
+
+
+class LockNotHeld(LegatoError, ValueError):
+    """``release_lock`` was called by a holder that does not hold the lock."""
+
+    def __init__(self, key: str, holder: str) -> None:
+        super().__init__(
+            f"Cannot release lock {key!r}: it is not held by {holder!r}. "
+            "Only the holder that acquired a lock can release it, and only before its "
+            "hold_timeout runs out; check is_lock_holder(key, holder) first if unsure."
+        )
+        self.key = key
+        self.holder = holder
+
+
+class TransactionError(LegatoError):
+    """A transaction was used in a way it cannot support."""
+
+
 __all__ = [
     "Abort",
     "CancelledRun",
     "ConfigurationError",
+    "CorruptResult",
     "CrashedRun",
     "FailedRun",
     "FlowRunTimeoutError",
     "FutureError",
     "InvalidStateTransition",
     "LegatoError",
+    "LockNotHeld",
     "MappingError",
     "MappingLengthMismatch",
     "MappingMissingIterable",
@@ -179,11 +231,14 @@ __all__ = [
     "ParameterBindError",
     "ParameterError",
     "ParameterTypeError",
-    "SerializationError",
+    "ResultLocked",
     "RunError",
+    "SerializationError",
+    "ServerUnavailable",
     "SignatureMismatchError",
     "StorageError",
     "TaskRunTimeoutError",
+    "TransactionError",
     "UnfinishedRun",
     "UpstreamTaskError",
 ]

@@ -64,10 +64,11 @@ from legato import __version__, runtime
 from legato.engine.context import flow_run_context, task_run_context
 from legato.exceptions import (
     ConfigurationError,
+    CorruptResult,
     MissingResult,
     ParameterError,
+    ResultLocked,
     SerializationError,
-    StorageError,
 )
 from legato.filesystems import (
     StorageFileNotFound,
@@ -101,24 +102,6 @@ T = TypeVar("T")
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 DEFAULT_CACHE_SIZE = 1000
-
-
-class CorruptResult(StorageError):
-    """A stored result could not be decoded (damaged, truncated, or unreadable here)."""
-
-    def __init__(self, message: str, key: str | None = None, path: str | None = None) -> None:
-        super().__init__(message)
-        self.key = key
-        self.path = path
-
-
-class ResultLocked(StorageError):
-    """A write to a key that another holder has locked."""
-
-    def __init__(self, message: str, key: str, holder: str) -> None:
-        super().__init__(message)
-        self.key = key
-        self.holder = holder
 
 
 # -- records

@@ -36,7 +36,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Any
 
-from legato.exceptions import ConfigurationError, LegatoError
+from legato.exceptions import ConfigurationError, TransactionError
 
 __all__ = [
     "CommitMode",
@@ -76,10 +76,6 @@ class TransactionState(StrEnum):
     STAGED = "STAGED"
     COMMITTED = "COMMITTED"
     ROLLED_BACK = "ROLLED_BACK"
-
-
-class TransactionError(LegatoError):
-    """A transaction was used in a way it cannot support."""
 
 
 _current: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(

@@ -12,17 +12,9 @@ the embedded client raises, with the server's detail as the message.
 
 from __future__ import annotations
 
-from legato.exceptions import LegatoError
+from legato.exceptions import LegatoError, ServerUnavailable
 
 __all__ = ["DataError", "HttpError", "RecordsRefused", "ServerUnavailable"]
-
-
-class ServerUnavailable(LegatoError):
-    """The server did not answer (refused, unreachable, timed out, or kept answering 503)."""
-
-    def __init__(self, message: str, url: str) -> None:
-        super().__init__(message)
-        self.url = url
 
 
 class HttpError(LegatoError):

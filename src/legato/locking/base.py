@@ -15,20 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol, runtime_checkable
 
-from legato.exceptions import LegatoError, ParameterError
-
-
-class LockNotHeld(LegatoError, ValueError):
-    """``release_lock`` was called by a holder that does not hold the lock."""
-
-    def __init__(self, key: str, holder: str) -> None:
-        super().__init__(
-            f"Cannot release lock {key!r}: it is not held by {holder!r}. "
-            "Only the holder that acquired a lock can release it, and only before its "
-            "hold_timeout runs out; check is_lock_holder(key, holder) first if unsure."
-        )
-        self.key = key
-        self.holder = holder
+from legato.exceptions import LockNotHeld, ParameterError
 
 
 @runtime_checkable
