@@ -100,3 +100,62 @@ def test_unmodified_prefect_script_runs_and_is_recorded(tmp_path: Path, legato_h
     connection.close()
     assert state == "Completed"
     assert task_runs == 5
+
+
+DURABLE_SCRIPT = textwrap.dedent(
+    """
+    from prefect import flow, task
+    from prefect.artifacts import create_markdown_artifact, Artifact
+    from prefect.cache_policies import INPUTS
+    from prefect.transactions import transaction, get_transaction
+    from prefect.variables import Variable
+
+    calls = []
+
+    @task(cache_policy=INPUTS)
+    def fetch(day):
+        calls.append(day)
+        return {"day": day, "rows": 3}
+
+    @task
+    def load(data):
+        get_transaction().set("table", "sales")
+        return data["rows"]
+
+    @load.on_rollback
+    def drop(txn):
+        print("rolled back", txn.get("table"))
+
+    @flow
+    def nightly(day: str = "mon"):
+        Variable.set("last_day", day, overwrite=True)
+        with transaction(key=f"nightly-{day}"):
+            rows = load(fetch(day))
+        fetch(day)
+        create_markdown_artifact(f"# {rows} rows", key="nightly-report")
+        return rows
+
+    if __name__ == "__main__":
+        print("ROWS", nightly(), nightly())
+        print("CALLS", len(calls))
+        print("VARIABLE", Variable.get("last_day"))
+        print("ARTIFACT", Artifact.get("nightly-report").data)
+    """
+)
+
+
+def test_prefect_caching_transactions_artifacts_and_variables(tmp_path: Path, legato_home: Path):
+    script = tmp_path / "nightly.py"
+    script.write_text(DURABLE_SCRIPT)
+    result = subprocess.run(
+        [sys.executable, "-m", "legato.compat", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ROWS 3 3" in result.stdout
+    assert "CALLS 1" in result.stdout  # every later fetch("mon") is a cache hit
+    assert "VARIABLE mon" in result.stdout
+    assert "ARTIFACT # 3 rows" in result.stdout
