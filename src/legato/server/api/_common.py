@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 
@@ -13,6 +14,7 @@ from legato.client.schemas import filters as f
 from legato.client.schemas.actions import StateCreate
 from legato.client.schemas.objects import OrchestrationResult
 from legato.exceptions import ObjectNotFound
+from legato.orchestration.states import RunKind
 from legato.orchestration.store import Store
 from legato.settings import Settings
 
@@ -97,6 +99,14 @@ class FlowRunReadBody(Body):
     flow_runs: f.FlowRunFilter | None = None
     task_runs: f.TaskRunFilter | None = None
 
+    def filters(self) -> dict[str, Any]:
+        """The filters as the orchestration functions' keyword arguments."""
+        return {
+            "flow_filter": self.flows,
+            "flow_run_filter": self.flow_runs,
+            "task_run_filter": self.task_runs,
+        }
+
 
 class CountBody(FlowRunReadBody):
     """The body of a ``/count`` route."""
@@ -121,3 +131,18 @@ async def run_store_work(store: Store, work: Callable[[], T]) -> T:
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(work)
+
+
+def propose_state(
+    store: Store, kind: RunKind, run_id: uuid.UUID, body: SetStateBody, response: Response
+) -> OrchestrationResult:
+    """Propose ``body.state`` for a run; 201 when the transition table accepts it."""
+    from legato.orchestration import states
+
+    change = store.write(
+        lambda c: states.set_run_state(c, kind, run_id, body.state, force=body.force)
+    )
+    result = states.orchestration_result(change)
+    if result.status.value == "ACCEPT":
+        response.status_code = status.HTTP_201_CREATED
+    return result

@@ -28,6 +28,7 @@ from legato.server.api._common import (
     StoreDependency,
     not_found,
     not_found_response,
+    propose_state,
     run_store_work,
 )
 from legato.storage.queries._common import Row
@@ -69,13 +70,7 @@ def read_flow_runs(store: StoreDependency, body: FlowRunFilterBody | None = None
     body = body or FlowRunFilterBody()
     rows = store.read(
         lambda c: flow_runs.filter_flow_runs(
-            c,
-            flow_filter=body.flows,
-            flow_run_filter=body.flow_runs,
-            task_run_filter=body.task_runs,
-            sort=body.sort,
-            limit=body.limit,
-            offset=body.offset,
+            c, **body.filters(), sort=body.sort, limit=body.limit, offset=body.offset
         )
     )
     return [FlowRun.from_row(row) for row in rows]
@@ -85,14 +80,7 @@ def read_flow_runs(store: StoreDependency, body: FlowRunFilterBody | None = None
 def count_flow_runs(store: StoreDependency, body: CountBody | None = None) -> int:
     """How many flow runs match."""
     body = body or CountBody()
-    return store.read(
-        lambda c: flow_runs.count_flow_runs(
-            c,
-            flow_filter=body.flows,
-            flow_run_filter=body.flow_runs,
-            task_run_filter=body.task_runs,
-        )
-    )
+    return store.read(lambda c: flow_runs.count_flow_runs(c, **body.filters()))
 
 
 @router.get("/{flow_run_id}", responses=_NOT_FOUND)
@@ -123,13 +111,7 @@ def set_flow_run_state(
     flow_run_id: uuid.UUID, body: SetStateBody, response: Response, store: StoreDependency
 ) -> OrchestrationResult:
     """Propose a state; the transition table decides (201 when accepted, 200 otherwise)."""
-    change = store.write(
-        lambda c: states.set_run_state(c, "flow_run", flow_run_id, body.state, force=body.force)
-    )
-    result = states.orchestration_result(change)
-    if result.status.value == "ACCEPT":
-        response.status_code = status.HTTP_201_CREATED
-    return result
+    return propose_state(store, "flow_run", flow_run_id, body, response)
 
 
 @router.get("/{flow_run_id}/graph", responses=_NOT_FOUND)

@@ -48,13 +48,7 @@ def read_flows(store: StoreDependency, body: FlowReadBody | None = None) -> list
     body = body or FlowReadBody()
     rows = store.read(
         lambda c: flows.filter_flows(
-            c,
-            flow_filter=body.flows,
-            flow_run_filter=body.flow_runs,
-            task_run_filter=body.task_runs,
-            sort=body.sort,
-            limit=body.limit,
-            offset=body.offset,
+            c, **body.filters(), sort=body.sort, limit=body.limit, offset=body.offset
         )
     )
     return [Flow.from_row(row) for row in rows]
@@ -64,14 +58,7 @@ def read_flows(store: StoreDependency, body: FlowReadBody | None = None) -> list
 def count_flows(store: StoreDependency, body: CountBody | None = None) -> int:
     """How many flows match."""
     body = body or CountBody()
-    return store.read(
-        lambda c: flows.count_flows(
-            c,
-            flow_filter=body.flows,
-            flow_run_filter=body.flow_runs,
-            task_run_filter=body.task_runs,
-        )
-    )
+    return store.read(lambda c: flows.count_flows(c, **body.filters()))
 
 
 @router.get("/name/{name}", responses={404: {"description": "No flow has this name"}})

@@ -21,6 +21,7 @@ from legato.server.api._common import (
     StoreDependency,
     not_found,
     not_found_response,
+    propose_state,
 )
 
 router = APIRouter(prefix="/task_runs", tags=["Task runs"])
@@ -55,13 +56,7 @@ def read_task_runs(store: StoreDependency, body: TaskRunFilterBody | None = None
     body = body or TaskRunFilterBody()
     rows = store.read(
         lambda c: task_runs.filter_task_runs(
-            c,
-            flow_filter=body.flows,
-            flow_run_filter=body.flow_runs,
-            task_run_filter=body.task_runs,
-            sort=body.sort,
-            limit=body.limit,
-            offset=body.offset,
+            c, **body.filters(), sort=body.sort, limit=body.limit, offset=body.offset
         )
     )
     return [TaskRun.from_row(row) for row in rows]
@@ -71,14 +66,7 @@ def read_task_runs(store: StoreDependency, body: TaskRunFilterBody | None = None
 def count_task_runs(store: StoreDependency, body: CountBody | None = None) -> int:
     """How many task runs match."""
     body = body or CountBody()
-    return store.read(
-        lambda c: task_runs.count_task_runs(
-            c,
-            flow_filter=body.flows,
-            flow_run_filter=body.flow_runs,
-            task_run_filter=body.task_runs,
-        )
-    )
+    return store.read(lambda c: task_runs.count_task_runs(c, **body.filters()))
 
 
 @router.get("/{task_run_id}", responses=_NOT_FOUND)
@@ -102,13 +90,7 @@ def set_task_run_state(
     task_run_id: uuid.UUID, body: SetStateBody, response: Response, store: StoreDependency
 ) -> OrchestrationResult:
     """Propose a state; the transition table decides (201 when accepted, 200 otherwise)."""
-    change = store.write(
-        lambda c: states.set_run_state(c, "task_run", task_run_id, body.state, force=body.force)
-    )
-    result = states.orchestration_result(change)
-    if result.status.value == "ACCEPT":
-        response.status_code = status.HTTP_201_CREATED
-    return result
+    return propose_state(store, "task_run", task_run_id, body, response)
 
 
 @states_router.get("/")
