@@ -1,7 +1,9 @@
-"""legato's demo: a small ETL flow with retries, mapping and a subflow.
+"""legato's demo: a small ETL flow with retries, mapping, caching, a subflow and an artifact.
 
 Run it with `scripts/demo` (or `python examples/demo.py`), then look at what
-was recorded with `legato flow-run ls` and `legato flow-run inspect <id>`.
+was recorded with `legato flow-run ls`, `legato flow-run inspect <id>` and
+`legato artifact ls`. Run it twice: `extract` answers from its cache (state
+Cached) the second time.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import random
 
 from legato import flow, get_run_logger, task, unmapped
+from legato.artifacts import create_markdown_artifact
+from legato.cache_policies import INPUTS
 
 
-@task(retries=2, retry_delay_seconds=0)
+@task(retries=2, retry_delay_seconds=0, cache_policy=INPUTS)
 def extract(day: int) -> list[int]:
     if random.random() < 0.3:
         raise ConnectionError("source briefly unavailable")
@@ -31,6 +35,7 @@ def load(values: list[int]) -> int:
 @flow(log_prints=True)
 def report(total: int) -> str:
     print(f"Loaded a total of {total}")
+    create_markdown_artifact(f"# Demo ETL\n\nLoaded a total of **{total}**.", key="demo-report")
     return f"total={total}"
 
 
