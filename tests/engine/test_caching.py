@@ -336,3 +336,44 @@ def test_bad_cache_options_are_refused_at_decoration():
         task(cache_policy="inputs")(lambda: 1)
     with pytest.raises(ParameterError, match="cache_expiration="):
         task(cache_expiration=60)(lambda: 1)
+
+
+def test_a_policy_with_serializable_isolation_runs_one_key_once_across_threads(tmp_path: Path):
+    import threading
+    import time as _time
+
+    from legato.locking import FileSystemLockManager
+
+    calls: list[int] = []
+    guard = threading.Lock()
+    policy = INPUTS.configure(
+        lock_manager=FileSystemLockManager(tmp_path / "locks"), isolation_level="SERIALIZABLE"
+    )
+
+    @task(cache_policy=policy)
+    def slow(x: int) -> int:
+        with guard:
+            calls.append(x)
+        _time.sleep(0.05)
+        return x * 2
+
+    @flow
+    def pipeline() -> list[int]:
+        return [future.result() for future in slow.map([3, 3, 3, 3])]
+
+    assert pipeline() == [6, 6, 6, 6]
+    assert calls == [3]
+
+
+def test_a_policy_key_storage_holds_the_records(tmp_path: Path):
+    from legato.filesystems import LocalFileSystem
+
+    keys = LocalFileSystem(basepath=tmp_path / "keys")
+
+    @task(cache_policy=INPUTS.configure(key_storage=keys))
+    def compute(x: int) -> int:
+        return x + 1
+
+    assert run_in_flow(compute, 1).name == "Completed"
+    assert run_in_flow(compute, 1).name == "Cached"
+    assert any((tmp_path / "keys").iterdir())
