@@ -186,8 +186,12 @@ class Task(Generic[P, R]):
     @property
     def cache_isolation_serializable(self) -> bool:
         """Whether runs with the same cache key run one at a time (under the store's lock)."""
-        level = getattr(self.resolved_cache_policy, "isolation_level", None)
-        return level is not None and str(getattr(level, "value", level)).upper() == "SERIALIZABLE"
+        serializable: bool | None = self.__dict__.get("_cache_serializable")
+        if serializable is None:
+            level = getattr(self.resolved_cache_policy, "isolation_level", None)
+            serializable = str(getattr(level, "value", level)).upper() == "SERIALIZABLE"
+            self.__dict__["_cache_serializable"] = serializable
+        return serializable
 
     @property
     def isasync(self) -> bool:

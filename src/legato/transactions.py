@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import os
 import threading
-import uuid
 from collections.abc import Callable
 from enum import StrEnum
 from types import TracebackType
@@ -88,12 +86,21 @@ def get_transaction() -> Transaction | None:
     return _current.get()
 
 
-def _holder() -> str:
-    """Who holds a lock: this process and thread (unique across machines)."""
-    return f"{_HOST_TOKEN}:{os.getpid()}:{threading.get_ident()}"
+def lock_key(store: Any, key: str, owner: str, fix: str) -> str:
+    """Take ``store``'s lock on ``key`` (waiting for it) and return the holder name.
 
-
-_HOST_TOKEN = uuid.uuid4().hex[:12]
+    ``owner`` says who asks for SERIALIZABLE isolation and ``fix`` how to give
+    the store a lock manager, for the error when it has none. The holder is the
+    store's default (this host, process and thread), so the store's own writes
+    recognise it.
+    """
+    if not store.supports_isolation_level(IsolationLevel.SERIALIZABLE):
+        raise ConfigurationError(
+            f"{owner} asks for SERIALIZABLE isolation, but its store has no lock manager. {fix}"
+        )
+    holder: str = store.generate_default_holder()
+    store.acquire_lock(key, holder=holder)
+    return holder
 
 
 Hook = Callable[["Transaction"], Any]
@@ -139,6 +146,10 @@ class Transaction:
         self._lock = threading.Lock()
         self._lock_holder: str | None = None
         self._token: contextvars.Token[Transaction | None] | None = None
+        # A task run's own transaction (begin_child): it writes the task's result
+        # record only, under the name it has in its parent.
+        self.is_task_run = False
+        self.name_in_parent: str | None = None
 
     def __repr__(self) -> str:
         return f"Transaction(key={self.key!r}, state={self.state.value})"
@@ -222,7 +233,8 @@ class Transaction:
         A task's transaction writes only the task's result record, never a
         transaction record of its own.
         """
-        self.name_in_parent = name_in_parent or ""
+        self.is_task_run = True
+        self.name_in_parent = name_in_parent
         parent = self.parent
         if parent is not None:
             self.commit_mode = self.commit_mode or parent.commit_mode
@@ -233,15 +245,14 @@ class Transaction:
         self.state = TransactionState.ACTIVE
 
     def _acquire(self, store: Any) -> None:
-        if not store.supports_isolation_level(IsolationLevel.SERIALIZABLE):
-            raise ConfigurationError(
-                f"Transaction {self.key!r} asks for SERIALIZABLE isolation, but its store has no "
-                "lock manager. Give the store one, e.g. ResultStore(lock_manager="
-                "FileSystemLockManager(lock_files_directory=...)), or use READ_COMMITTED."
-            )
-        holder = _holder()
-        store.acquire_lock(self.key, holder=holder)
-        self._lock_holder = holder
+        assert self.key is not None
+        self._lock_holder = lock_key(
+            store,
+            self.key,
+            f"Transaction {self.key!r}",
+            "Give the store one, e.g. ResultStore(lock_manager="
+            "FileSystemLockManager(lock_files_directory=...)), or use READ_COMMITTED.",
+        )
 
     def _release(self) -> None:
         holder, self._lock_holder = self._lock_holder, None
@@ -353,7 +364,7 @@ class Transaction:
         if self._staged_record is not None:
             store.persist_result_record(self._staged_record, holder=self._lock_holder)
         elif (
-            self.name_in_parent is None
+            not self.is_task_run
             and self.key is not None
             and (self.children or self._values or self._has_staged)
         ):
@@ -372,8 +383,6 @@ class Transaction:
             if child._has_staged and child.name_in_parent:
                 values[child.name_in_parent] = child._staged
         return values
-
-    name_in_parent: str | None = None
 
     def rollback(self) -> bool:
         """Undo: run on_rollback hooks of everything staged, newest first; write nothing."""

@@ -224,14 +224,10 @@ class FlowRunEngine:
         return self.set_state(state)
 
     def _persist(self, state: State) -> None:
-        from legato.results import metadata_document
-
         store = persistence.flow_result_store(self.flow)
         record = store.create_result_record(state.data)
         store.persist_result_record(record)
-        state.result_ref = metadata_document(record)
-        if not self.flow.cache_result_in_memory:
-            state.data = None
+        persistence.refer_to(state, record, self.flow.cache_result_in_memory)
 
     def handle_exception(self, exc: BaseException) -> float | None:
         """Record a failed attempt; the retry delay, or None if final."""

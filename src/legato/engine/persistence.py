@@ -24,11 +24,14 @@ from legato.exceptions import ConfigurationError, MissingResult
 if TYPE_CHECKING:
     from legato.engine.context import FlowRunContext, TaskRunContext
     from legato.flows import Flow
+    from legato.states import State
     from legato.tasks import Task
 
 __all__ = [
+    "compute_key",
     "flow_persists",
     "flow_result_store",
+    "refer_to",
     "resolve_cache_policy",
     "task_persists",
     "task_result_store",
@@ -137,30 +140,29 @@ def task_result_store(task: Task[..., Any], flow_context: FlowRunContext | None)
 
 def compute_key(
     task: Task[..., Any],
-    policy: Any,
     context: TaskRunContext,
     parameters: dict[str, Any],
     flow_context: FlowRunContext | None,
 ) -> str | None:
     """The key a run's result is stored (and looked up) under; None for no cache."""
-    flow_parameters = flow_context.flow_run.parameters if flow_context is not None else {}
     if task.result_storage_key is not None:
+        from legato import runtime
         from legato.results import render_storage_key
 
-        return str(
-            render_storage_key(task.result_storage_key, parameters, _template_context(context))
-        )
-    key: str | None = policy.compute_key(context, parameters, flow_parameters)
+        fields = {"task_run": runtime.task_run, "flow_run": runtime.flow_run}
+        return str(render_storage_key(task.result_storage_key, parameters, fields))
+    flow_parameters = flow_context.flow_run.parameters if flow_context is not None else {}
+    key: str | None = task.resolved_cache_policy.compute_key(context, parameters, flow_parameters)
     return key
 
 
-def _template_context(context: TaskRunContext) -> dict[str, Any]:
-    from legato import runtime
+def refer_to(state: State, record: Any, keep_in_memory: bool) -> None:
+    """Point ``state`` at its persisted ``record``; drop the value unless it stays in memory."""
+    from legato.results import metadata_document
 
-    return {
-        "task_run": runtime.task_run,
-        "flow_run": runtime.flow_run,
-    }
+    state.result_ref = metadata_document(record)
+    if not keep_in_memory:
+        state.data = None
 
 
 def expiration_of(task: Task[..., Any]) -> _dt.datetime | None:

@@ -39,7 +39,7 @@ from legato.states import (
     TimedOut,
     format_exception_line,
 )
-from legato.transactions import Transaction, get_transaction
+from legato.transactions import Transaction, get_transaction, lock_key
 
 if TYPE_CHECKING:
     from legato.engine.recorder import Recorder
@@ -245,7 +245,6 @@ class TaskRunEngine:
                 self._keep_result(state)
             except Exception as exc:
                 self.log(logging.ERROR, "Could not persist the result: %s", exc, exc_info=exc)
-                self._release_key()
                 return self.set_state(
                     Failed(message=f"Could not persist the task's result: {exc}", data=exc)
                 )
@@ -268,11 +267,7 @@ class TaskRunEngine:
         try:
             self.store = store = persistence.task_result_store(task, self.flow_context)
             key = persistence.compute_key(
-                task,
-                task.resolved_cache_policy,
-                self.context,
-                self.task_run.parameters,
-                self.flow_context,
+                task, self.context, self.task_run.parameters, self.flow_context
             )
         except Exception as exc:
             self.log(logging.ERROR, "Could not set up result persistence: %s", exc, exc_info=exc)
@@ -285,11 +280,17 @@ class TaskRunEngine:
         if key is None or task.refresh_cache:
             return False
         if task.cache_isolation_serializable:
-            self._lock_key(store, key)
+            # Held until finish(): a run that misses writes its result under the lock.
+            self.key_lock = lock_key(
+                store,
+                key,
+                f"Task {task.name!r}",
+                "Give the cache policy one, e.g. "
+                "INPUTS.configure(lock_manager=FileSystemLockManager(...)).",
+            )
         record = self._lookup(store, key)
         if record is None:
             return False
-        self._release_key()
         self._end_cached(record.result, record, None)
         return True
 
@@ -305,21 +306,6 @@ class TaskRunEngine:
             )
             return None
 
-    def _lock_key(self, store: Any, key: str) -> None:
-        from legato.transactions import _holder
-
-        if not store.supports_isolation_level("SERIALIZABLE"):
-            from legato.exceptions import ConfigurationError
-
-            raise ConfigurationError(
-                f"Task {self.task.name!r} asks for SERIALIZABLE cache isolation, but its result "
-                "store has no lock manager. Give the cache policy one, e.g. "
-                "INPUTS.configure(lock_manager=FileSystemLockManager(...))."
-            )
-        holder = _holder()
-        store.acquire_lock(key, holder=holder)
-        self.key_lock = holder
-
     def _release_key(self) -> None:
         holder, self.key_lock = self.key_lock, None
         if holder is not None and self.cache_key is not None:
@@ -329,37 +315,32 @@ class TaskRunEngine:
                 self.log(logging.WARNING, "Could not release the lock on %r", self.cache_key)
 
     def _end_cached(self, value: Any, record: Any, message: str | None) -> None:
-        from legato.results import metadata_document
-
         state = State(_COMPLETED, "Cached", message, value)
         if record is not None:
-            state.result_ref = metadata_document(record)
-            if not self.task.cache_result_in_memory:
-                state.data = None
+            persistence.refer_to(state, record, self.task.cache_result_in_memory)
         self.set_state(state)
         if self.txn is not None:
             self._stage(state, value, None)
 
     def _keep_result(self, state: State) -> None:
-        """Persist the value now, or stage it in the transaction to write on commit."""
+        """Persist the value now, or stage it in the transaction to write on commit.
+
+        A task with on_commit hooks runs in a transaction of its own even outside
+        any ``transaction()`` block: the hooks run when it commits, at once.
+        """
         value = state.data
-        record = None
         task = self.task
+        record = None
         if self.persist:
-            store = self.store
-            record = store.create_result_record(
+            record = self.store.create_result_record(
                 value, key=self.cache_key, expiration=persistence.expiration_of(task)
             )
-            from legato.results import metadata_document
-
-            state.result_ref = metadata_document(record)
-        if self.txn is not None or task.on_commit_hooks or task.on_rollback_hooks:
+        if self.txn is not None or task.on_commit_hooks:
             self._stage(state, value, record)
         elif record is not None:
             self.store.persist_result_record(record, holder=self.key_lock)
-        self._release_key()
-        if record is not None and not task.cache_result_in_memory:
-            state.data = None
+        if record is not None:
+            persistence.refer_to(state, record, task.cache_result_in_memory)
 
     def _stage(self, state: State, value: Any, record: Any) -> None:
         task = self.task
@@ -392,7 +373,6 @@ class TaskRunEngine:
             self.log(
                 logging.ERROR, "Task run failed with exception: %r - %s", exc, reason, exc_info=exc
             )
-            self._release_key()
             self._fail_transaction()
             self.set_state(state)
             return None
@@ -442,6 +422,7 @@ class TaskRunEngine:
         self.log(logging.ERROR, "Crashed: %s", format_exception_line(exc))
 
     def finish(self) -> State:
+        self._release_key()
         state = self.task_run.state
         task = self.task
         state_type = state.type
