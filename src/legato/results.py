@@ -38,29 +38,38 @@ level: ``write`` refuses a key locked by another holder, and ``read`` given a
 ``holder`` waits while another holder has the key locked. Locks are taken on
 the key's resolved path, so two stores on the same folder share them.
 
-**Templates.** ``render_storage_key`` fills a task's ``result_storage_key``
-with ``str.format`` syntax: ``{parameters[name]}`` and the runtime fields
-``{flow_run.name}``, ``{task_run.id}``...; an unknown field is a ParameterError
-that lists the available ones.
+**Templates.** ``render_storage_key`` (from ``legato._storage_keys``) fills a
+task's ``result_storage_key`` with ``str.format`` syntax: ``{parameters[name]}``
+and the runtime fields ``{flow_run.name}``, ``{task_run.id}``...; an unknown
+field is a ParameterError that lists the available ones.
+
+The record classes live in ``legato._result_records`` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import json
 import logging
 import os
 import socket
-import string
 import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-from legato import __version__, runtime
+from legato._result_records import (
+    RECORD_PREFIX,
+    ResultRecord,
+    ResultRecordMetadata,
+    decode_or_corrupt,
+    decode_record,
+    metadata_document,
+    parse_envelope,
+)
+from legato._storage_keys import render_storage_key
 from legato.engine.context import flow_run_context, task_run_context
 from legato.exceptions import (
     ConfigurationError,
@@ -68,7 +77,6 @@ from legato.exceptions import (
     MissingResult,
     ParameterError,
     ResultLocked,
-    SerializationError,
 )
 from legato.filesystems import (
     StorageFileNotFound,
@@ -97,171 +105,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
-# One encoder, built once: json.dumps with options builds a new one per call.
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 DEFAULT_CACHE_SIZE = 1000
-
-
-# -- records
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _check_expiration(expiration: Any) -> dt.datetime | None:
-    if expiration is None:
-        return None
-    if not isinstance(expiration, dt.datetime) or expiration.tzinfo is None:
-        raise ParameterError(
-            f"expiration={expiration!r} must be a timezone-aware datetime, e.g. "
-            "datetime.now(timezone.utc) + timedelta(days=1), or None for no expiration."
-        )
-    return expiration.astimezone(dt.UTC)
-
-
-class ResultRecordMetadata:
-    """Where a result is stored, until when, and how to decode it."""
-
-    __slots__ = ("expiration", "serializer", "storage_block", "storage_key")
-
-    def __init__(
-        self,
-        storage_key: str,
-        expiration: dt.datetime | None = None,
-        serializer: str | Serializer = "pickle",
-        storage_block: dict[str, Any] | None = None,
-    ) -> None:
-        self.storage_key = storage_key
-        self.expiration = _check_expiration(expiration)
-        self.serializer = get_serializer(serializer)
-        self.storage_block = storage_block
-
-    @property
-    def expired(self) -> bool:
-        """Whether the expiration has passed (never, without one)."""
-        return self.expiration is not None and self.expiration <= _utc_now()
-
-    def to_document(self) -> dict[str, Any]:
-        """The metadata as a JSON-ready dict."""
-        expiration = self.expiration
-        return {
-            "storage_key": self.storage_key,
-            "expiration": None if expiration is None else expiration.isoformat(),
-            "serializer": self.serializer.to_document(),
-            "storage_block": self.storage_block,
-            "legato_version": __version__,
-        }
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> ResultRecordMetadata:
-        """The metadata ``to_document`` described."""
-        expiration = document.get("expiration")
-        return cls(
-            storage_key=document["storage_key"],
-            expiration=None if expiration is None else dt.datetime.fromisoformat(expiration),
-            serializer=Serializer.from_document(document["serializer"]),
-            storage_block=document.get("storage_block"),
-        )
-
-    def dump_bytes(self) -> bytes:
-        """The metadata as JSON bytes (what a separate metadata storage holds)."""
-        return _COMPACT_JSON.encode(self.to_document()).encode()
-
-    @classmethod
-    def load_bytes(cls, blob: bytes) -> ResultRecordMetadata:
-        """The metadata that ``dump_bytes`` wrote; CorruptResult if it cannot be read."""
-        return _decode(lambda: cls.from_document(json.loads(blob)), key=None, path=None)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ResultRecordMetadata):
-            return NotImplemented
-        return self.to_document() == other.to_document()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return (
-            f"ResultRecordMetadata(storage_key={self.storage_key!r}, "
-            f"expiration={self.expiration!r}, serializer={self.serializer!r})"
-        )
-
-
-class ResultRecord:
-    """A value with its metadata; ``serialize()`` makes the one stored document."""
-
-    __slots__ = ("_document", "metadata", "result")
-
-    def __init__(self, metadata: ResultRecordMetadata, result: Any) -> None:
-        self._document: dict[str, Any] | None = None  # metadata_document, made once
-        self.metadata = metadata
-        self.result = result
-
-    @property
-    def expired(self) -> bool:
-        """Whether the record's expiration has passed."""
-        return self.metadata.expired
-
-    def serialize_result(self) -> bytes:
-        """The value alone, as the serializer's bytes."""
-        return self.metadata.serializer.dumps(self.result)
-
-    def serialize_metadata(self) -> bytes:
-        """The metadata alone, as JSON bytes."""
-        return self.metadata.dump_bytes()
-
-    def serialize(self) -> bytes:
-        """One JSON document with the metadata and the value (base64)."""
-        encoded = base64.b64encode(self.serialize_result()).decode("ascii")
-        document = {_FORMAT_MARK: 1, "metadata": self.metadata.to_document(), "result": encoded}
-        return _COMPACT_JSON.encode(document).encode()
-
-    @classmethod
-    def deserialize(cls, blob: bytes) -> ResultRecord:
-        """The record ``serialize`` wrote; CorruptResult if the bytes cannot be decoded."""
-        return _decode_record(blob, key=None, path=None)
-
-    @classmethod
-    def deserialize_from_result_and_metadata(cls, result: bytes, metadata: bytes) -> ResultRecord:
-        """A record from separately stored value bytes and metadata bytes."""
-        record_metadata = ResultRecordMetadata.load_bytes(metadata)
-        value = _decode(lambda: record_metadata.serializer.loads(result), key=None, path=None)
-        return cls(record_metadata, value)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ResultRecord):
-            return NotImplemented
-        return bool(self.metadata == other.metadata and self.result == other.result)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ResultRecord(metadata={self.metadata!r}, result={self.result!r})"
-
-
-def _decode(work: Callable[[], T], key: str | None, path: str | None) -> T:
-    """Run a decoding step; any failure becomes a CorruptResult naming the key and path."""
-    try:
-        return work()
-    except (SerializationError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        where = f"at {path!r}" if path else "given"
-        if key is not None:
-            where = f"{key!r} {where}"
-        raise CorruptResult(
-            f"The stored result {where} cannot be read: {type(exc).__name__}: {exc}. "
-            "If it names a class or module, make that importable in this process; "
-            "otherwise the file is damaged or truncated: delete it (or refresh the "
-            "cache) so the value is computed and written again.",
-            key=key,
-            path=path,
-        ) from exc
-
-
-# First key of a stored record: tells a record from a value stored alone.
-_FORMAT_MARK = "legato_result"
-_RECORD_PREFIX = b'{"legato_result":'
 
 
 def _read_bytes(storage: WritableFileSystem, key: str) -> bytes:
@@ -272,17 +117,6 @@ def _read_bytes(storage: WritableFileSystem, key: str) -> bytes:
             f"No result is stored under key {key!r} (looked at {exc.path!r}). "
             "Write it first, or check the result_storage and the key."
         ) from exc
-
-
-def _parse_envelope(blob: bytes) -> tuple[ResultRecordMetadata, str]:
-    document = json.loads(blob)
-    return ResultRecordMetadata.from_document(document["metadata"]), document["result"]
-
-
-def _decode_record(blob: bytes, key: str | None, path: str | None) -> ResultRecord:
-    metadata, encoded = _decode(lambda: _parse_envelope(blob), key, path)
-    raw = _decode(lambda: base64.b64decode(encoded, validate=True), key, path)
-    return ResultRecord(metadata, _decode(lambda: metadata.serializer.loads(raw), key, path))
 
 
 # -- the in-memory cache
@@ -472,18 +306,20 @@ class ResultStore:
     def _read_metadata(self, key: str, path: str) -> ResultRecordMetadata:
         if self.metadata_storage is None:
             blob = _read_bytes(self.storage(), key)
-            return _decode(lambda: _parse_envelope(blob)[0], key, path)
+            return decode_or_corrupt(lambda: parse_envelope(blob)[0], key, path)
         blob = _read_bytes(self.metadata_storage, key)
-        return _decode(lambda: ResultRecordMetadata.from_document(json.loads(blob)), key, path)
+        return decode_or_corrupt(
+            lambda: ResultRecordMetadata.from_document(json.loads(blob)), key, path
+        )
 
     def _read_record(self, key: str, path: str) -> ResultRecord:
         if self.metadata_storage is None:
-            return _decode_record(_read_bytes(self.storage(), key), key, path)
+            return decode_record(_read_bytes(self.storage(), key), key, path)
         metadata = self._read_metadata(key, path)
         value_storage = self._value_storage(metadata)
         value_path = value_storage.resolve_path(metadata.storage_key)
         blob = _read_bytes(value_storage, metadata.storage_key)
-        value = _decode(lambda: metadata.serializer.loads(blob), key, value_path)
+        value = decode_or_corrupt(lambda: metadata.serializer.loads(blob), key, value_path)
         return ResultRecord(metadata, value)
 
     # -- writing
@@ -658,19 +494,8 @@ def _result_options(owner: Any) -> dict[str, Any]:
 
 
 def get_default_result_storage() -> WritableFileSystem:
-    """The default result folder: ``LEGATO_RESULTS_LOCAL_STORAGE_PATH`` or ``<LEGATO_HOME>/storage``."""
+    """The storage for results that name none (``legato.filesystems.get_default_storage``)."""
     return get_default_storage()
-
-
-def metadata_document(record: ResultRecord) -> dict[str, Any]:
-    """The record's metadata as a JSON-ready dict: what ``state.result_ref`` keeps.
-
-    Made once per record (a cache hit reuses the record), so treat it as read-only.
-    """
-    document = record._document
-    if document is None:
-        document = record._document = record.metadata.to_document()
-    return document
 
 
 def load_persisted_result(result_ref: Mapping[str, Any]) -> Any:
@@ -680,15 +505,15 @@ def load_persisted_result(result_ref: Mapping[str, Any]) -> Any:
     none); works in any process. MissingResult if it is gone, CorruptResult if
     it cannot be decoded.
     """
-    metadata = _decode(lambda: ResultRecordMetadata.from_document(result_ref), None, None)
+    metadata = decode_or_corrupt(lambda: ResultRecordMetadata.from_document(result_ref), None, None)
     described = metadata.storage_block
     storage = get_default_storage() if described is None else storage_from_description(described)
     key = metadata.storage_key
     blob = _read_bytes(storage, key)
     path = storage.resolve_path(key)
-    if blob.startswith(_RECORD_PREFIX):
-        return _decode_record(blob, key, path).result
-    return _decode(lambda: metadata.serializer.loads(blob), key, path)
+    if blob.startswith(RECORD_PREFIX):
+        return decode_record(blob, key, path).result
+    return decode_or_corrupt(lambda: metadata.serializer.loads(blob), key, path)
 
 
 def get_result_store() -> ResultStore:
@@ -698,136 +523,3 @@ def get_result_store() -> ResultStore:
         if isinstance(store, ResultStore):
             return store
     return ResultStore()
-
-
-# -- result_storage_key templates
-
-
-def render_storage_key(
-    template: str,
-    parameters: Mapping[str, Any],
-    context: Mapping[str, Any] | None = None,
-) -> str:
-    """Fill a ``result_storage_key`` template, e.g. ``"{parameters[x]}-{flow_run.name}.pkl"``.
-
-    Fields: ``{parameters[name]}`` (the call's arguments) and the runtime
-    fields ``{flow_run.id}``, ``{flow_run.name}``, ``{task_run.id}``,
-    ``{task_run.name}``... ``context`` maps names to objects or dicts; None
-    means the current run (``flow_run``, ``task_run``, ``deployment`` from
-    ``legato.runtime``). An unknown field raises ParameterError listing the
-    available ones.
-    """
-    if context is None:
-        context = {
-            "flow_run": runtime.flow_run,
-            "task_run": runtime.task_run,
-            "deployment": runtime.deployment,
-        }
-    fields = {name: _Fields(value) for name, value in context.items()}
-    fields["parameters"] = _Fields(parameters, by_item=True)
-    try:
-        return _KeyFormatter().format(template, **fields)
-    except _UnknownField as exc:
-        available = ", ".join(_available_fields(fields))
-        raise ParameterError(
-            f"result_storage_key {template!r} uses the unknown field {{{exc.field}}}. "
-            f"Available fields: {available}. Parameters are written {{parameters[name]}}."
-        ) from None
-    except (ValueError, IndexError) as exc:
-        raise ParameterError(
-            f"result_storage_key {template!r} is not a valid template ({exc}). "
-            "Write fields like {parameters[x]} or {flow_run.name}; double braces for literal ones."
-        ) from None
-
-
-class _UnknownField(Exception):
-    def __init__(self, field: str) -> None:
-        super().__init__(field)
-        self.field = field
-
-
-class _Fields:
-    """A context value seen through a template: attributes, or items for parameters."""
-
-    __slots__ = ("by_item", "value")
-
-    def __init__(self, value: Any, by_item: bool = False) -> None:
-        self.value = value
-        self.by_item = by_item
-
-    def names(self) -> list[str]:
-        value = self.value
-        if isinstance(value, Mapping):
-            return sorted(str(name) for name in value)
-        listed = getattr(value, "__all__", None)
-        if listed is not None:
-            return sorted(listed)
-        return sorted(name for name in dir(value) if not name.startswith("_"))
-
-    def lookup(self, name: str, is_attribute: bool) -> Any:
-        if is_attribute == self.by_item:
-            raise KeyError(name)
-        value = self.value
-        if isinstance(value, Mapping):
-            return value[name]
-        return getattr(value, name)
-
-
-class _KeyFormatter(string.Formatter):
-    """str.format with our field lookup, so an unknown field names itself."""
-
-    def get_field(self, field_name: str, args: Any, kwargs: Mapping[str, Any]) -> Any:
-        first, rest = _split_field(field_name)
-        if first not in kwargs:
-            raise _UnknownField(field_name)
-        obj: Any = kwargs[first]
-        for position, (is_attribute, name) in enumerate(rest):
-            try:
-                obj = (
-                    obj.lookup(name, is_attribute)
-                    if position == 0
-                    else _step(obj, name, is_attribute)
-                )
-            except (KeyError, AttributeError, IndexError, TypeError):
-                raise _UnknownField(field_name) from None
-        if isinstance(obj, _Fields):
-            raise _UnknownField(field_name)
-        return obj, first
-
-
-def _step(obj: Any, name: str, is_attribute: bool) -> Any:
-    if is_attribute:
-        return getattr(obj, name)
-    return obj[int(name)] if name.isdigit() and not isinstance(obj, Mapping) else obj[name]
-
-
-def _split_field(field_name: str) -> tuple[str, list[tuple[bool, str]]]:
-    """``"a.b[c]"`` -> ``("a", [(True, "b"), (False, "c")])`` (str.format's field syntax)."""
-    first_end = len(field_name)
-    for index, char in enumerate(field_name):
-        if char in ".[":
-            first_end = index
-            break
-    first, rest, parts = field_name[:first_end], field_name[first_end:], []
-    while rest:
-        if rest[0] == ".":
-            end = min(
-                (i for i in (rest.find(".", 1), rest.find("[", 1)) if i != -1), default=len(rest)
-            )
-            parts.append((True, rest[1:end]))
-        else:
-            end = rest.find("]")
-            if end == -1:
-                raise ValueError(f"missing ']' in field {field_name!r}")
-            parts.append((False, rest[1:end]))
-            end += 1
-        rest = rest[end:]
-    return first, parts
-
-
-def _available_fields(fields: Mapping[str, _Fields]) -> list[str]:
-    shown = []
-    for name, value in fields.items():
-        for field in value.names():
-            shown.append(f"{{{name}[{field}]}}" if value.by_item else f"{{{name}.{field}}}")
-    return shown

@@ -450,33 +450,31 @@ class CompressedSerializer(Serializer):
         return self.serializer.loads(_decompress(self.compressionlib, blob))
 
 
-class CompressedPickleSerializer(Serializer):
+class _CompressedFixedSerializer(Serializer):
+    """``_wraps``'s bytes, compressed: the base of the named ``compressed/<name>`` types."""
+
+    _wraps: ClassVar[type[Serializer]]
+
+    def __init__(self, compressionlib: str = "lzma") -> None:
+        self.compressionlib = _check_compressionlib(compressionlib)
+        self._inner = self._wraps()
+
+    def dumps(self, obj: Any) -> bytes:
+        return _compress(self.compressionlib, self._inner.dumps(obj))
+
+    def loads(self, blob: bytes) -> Any:
+        return self._inner.loads(_decompress(self.compressionlib, blob))
+
+
+class CompressedPickleSerializer(_CompressedFixedSerializer):
     """Pickle (cloudpickle), then compress: type ``"compressed/pickle"``."""
 
     type = "compressed/pickle"
-
-    def __init__(self, compressionlib: str = "lzma") -> None:
-        self.compressionlib = _check_compressionlib(compressionlib)
-        self._inner = PickleSerializer()
-
-    def dumps(self, obj: Any) -> bytes:
-        return _compress(self.compressionlib, self._inner.dumps(obj))
-
-    def loads(self, blob: bytes) -> Any:
-        return self._inner.loads(_decompress(self.compressionlib, blob))
+    _wraps = PickleSerializer
 
 
-class CompressedJSONSerializer(Serializer):
+class CompressedJSONSerializer(_CompressedFixedSerializer):
     """JSON, then compress: type ``"compressed/json"``."""
 
     type = "compressed/json"
-
-    def __init__(self, compressionlib: str = "lzma") -> None:
-        self.compressionlib = _check_compressionlib(compressionlib)
-        self._inner = JSONSerializer()
-
-    def dumps(self, obj: Any) -> bytes:
-        return _compress(self.compressionlib, self._inner.dumps(obj))
-
-    def loads(self, blob: bytes) -> Any:
-        return self._inner.loads(_decompress(self.compressionlib, blob))
+    _wraps = JSONSerializer
