@@ -125,4 +125,9 @@ def check_acquire_arguments(
     )
 
 
+def check_wait_arguments(key: Any, timeout: Any) -> tuple[str, float | None]:
+    """The arguments of ``wait_for_lock``, checked; raises ``ParameterError`` naming the bad one."""
+    return check_key(key), check_wait_seconds("timeout", timeout)
+
+
 __all__ = ["LockManager", "LockNotHeld"]

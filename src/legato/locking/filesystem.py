@@ -51,7 +51,7 @@ from legato.locking.base import (
     check_acquire_arguments,
     check_holder,
     check_key,
-    check_wait_seconds,
+    check_wait_arguments,
 )
 
 logger = logging.getLogger(__name__)
@@ -299,11 +299,11 @@ class FileSystemLockManager(LockManager):
         return isinstance(found, _LockRecord) and found.holder == holder and found.is_live()
 
     def wait_for_lock(self, key: str, timeout: float | None = None) -> bool:
-        key, timeout = check_key(key), check_wait_seconds("timeout", timeout)
+        key, timeout = check_wait_arguments(key, timeout)
         return poll(lambda: not self.is_locked(key), timeout)
 
     async def await_for_lock(self, key: str, timeout: float | None = None) -> bool:
-        key, timeout = check_key(key), check_wait_seconds("timeout", timeout)
+        key, timeout = check_wait_arguments(key, timeout)
 
         async def is_free() -> bool:
             return not self.is_locked(key)

@@ -28,7 +28,7 @@ from legato.locking.base import (
     check_acquire_arguments,
     check_holder,
     check_key,
-    check_wait_seconds,
+    check_wait_arguments,
 )
 
 if TYPE_CHECKING:
@@ -169,11 +169,11 @@ class MemoryLockManager(LockManager):
             return is_holder
 
     def wait_for_lock(self, key: str, timeout: float | None = None) -> bool:
-        key, timeout = check_key(key), check_wait_seconds("timeout", timeout)
+        key, timeout = check_wait_arguments(key, timeout)
         return self._wait_until(key, _is_free, timeout)
 
     async def await_for_lock(self, key: str, timeout: float | None = None) -> bool:
-        key, timeout = check_key(key), check_wait_seconds("timeout", timeout)
+        key, timeout = check_wait_arguments(key, timeout)
         return await self._await_until(key, _is_free, timeout)
 
     def _wait_until(

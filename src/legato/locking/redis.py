@@ -35,7 +35,7 @@ from legato.locking.base import (
     check_acquire_arguments,
     check_holder,
     check_key,
-    check_wait_seconds,
+    check_wait_arguments,
 )
 
 if TYPE_CHECKING:
@@ -277,11 +277,11 @@ class RedisLockManager(LockManager):
         return _as_text(self._connection().client.get(KEY_PREFIX + key)) == holder
 
     def wait_for_lock(self, key: str, timeout: float | None = None) -> bool:
-        key, timeout = check_key(key), check_wait_seconds("timeout", timeout)
+        key, timeout = check_wait_arguments(key, timeout)
         return poll(lambda: not self.is_locked(key), timeout)
 
     async def await_for_lock(self, key: str, timeout: float | None = None) -> bool:
-        key, timeout = check_key(key), check_wait_seconds("timeout", timeout)
+        key, timeout = check_wait_arguments(key, timeout)
 
         import asyncio  # only async callers pay for importing it
 
