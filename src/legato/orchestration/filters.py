@@ -3,9 +3,9 @@
 Each ``*_conditions`` function turns one filter into a list of conditions
 (empty: no filter); ``flow_run_where`` and ``task_run_where`` combine the
 filters a read accepts (a flow run read may filter on its flow and on its
-task runs, and so on). The one dialect difference, whether a JSON list holds
-a value, is ``json_list_contains``; names sort in code point order on both
-databases (``storage.dialect.bytewise``).
+task runs, and so on). The dialect differences live in ``storage.dialect``:
+whether a JSON list holds a value (``json_array_holds``) and names sorting in
+code point order on both databases (``bytewise``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pydantic import BaseModel
 
 from legato.client.schemas import filters as f
 from legato.client.schemas.sorting import FlowRunSort, FlowSort, LogSort, TaskRunSort
-from legato.storage.dialect import bytewise
+from legato.storage.dialect import bytewise, json_array_holds
+from legato.storage.queries._common import is_in
 from legato.storage.schema import flow_runs, flows, logs, task_runs
 from legato.storage.types import to_datetime
 
@@ -30,25 +31,12 @@ __all__ = [
     "flow_run_conditions",
     "flow_run_order",
     "flow_run_where",
-    "json_list_contains",
     "log_conditions",
     "log_order",
     "task_run_conditions",
     "task_run_order",
     "task_run_where",
 ]
-
-
-def json_list_contains(column: Any, value: str, dialect: str) -> Condition:
-    """Whether the JSON list in ``column`` holds the string ``value``.
-
-    TODO(storage/dialect.py): a dialect difference; belongs there, with the
-    like construct of ``orchestration/variables.py``.
-    """
-    if dialect == "postgresql":
-        return column.op("@>")(sa.func.jsonb_build_array(value))  # type: ignore[no-any-return]
-    items = sa.func.json_each(column).table_valued("value")
-    return sa.exists().where(items.c.value == value)
 
 
 def _combine(model: BaseModel, conditions: list[Condition]) -> list[Condition]:
@@ -58,11 +46,7 @@ def _combine(model: BaseModel, conditions: list[Condition]) -> list[Condition]:
     return [sa.or_(*conditions) if operator == f.Operator.or_ else sa.and_(*conditions)]
 
 
-def _any(column: Any, values: Sequence[Any] | None) -> list[Condition]:
-    return [] if values is None else [column.in_(list(values))]
-
-
-def _not_any(column: Any, values: Sequence[Any] | None) -> list[Condition]:
+def _not_in(column: Any, values: Sequence[Any] | None) -> list[Condition]:
     if not values:
         return []
     return [sa.or_(column.is_(None), column.not_in(list(values)))]
@@ -91,14 +75,14 @@ def _time(column: Any, model: Any) -> list[Condition]:
     return conditions + _is_null(column, getattr(model, "is_null_", None))
 
 
-def _tags(column: Any, model: Any, dialect: str) -> list[Condition]:
+def _tags(column: Any, model: Any) -> list[Condition]:
     if model is None:
         return []
     conditions: list[Condition] = []
     if model.all_:
-        conditions.append(sa.and_(*(json_list_contains(column, t, dialect) for t in model.all_)))
+        conditions.append(sa.and_(*(json_array_holds(column, t) for t in model.all_)))
     if getattr(model, "any_", None):
-        conditions.append(sa.or_(*(json_list_contains(column, t, dialect) for t in model.any_)))
+        conditions.append(sa.or_(*(json_array_holds(column, t) for t in model.any_)))
     if model.is_null_ is not None:
         conditions.append((column == []) if model.is_null_ else (column != []))
     return _combine(model, conditions)
@@ -109,66 +93,66 @@ def _state(type_column: Any, name_column: Any, model: Any) -> list[Condition]:
         return []
     conditions: list[Condition] = []
     if model.type is not None:
-        conditions += _any(type_column, model.type.any_)
-        conditions += _not_any(type_column, getattr(model.type, "not_any_", None))
+        conditions += is_in(type_column, model.type.any_)
+        conditions += _not_in(type_column, getattr(model.type, "not_any_", None))
     if model.name is not None:
-        conditions += _any(name_column, model.name.any_)
-        conditions += _not_any(name_column, getattr(model.name, "not_any_", None))
+        conditions += is_in(name_column, model.name.any_)
+        conditions += _not_in(name_column, getattr(model.name, "not_any_", None))
     return _combine(model, conditions)
 
 
-def flow_conditions(model: f.FlowFilter | None, dialect: str) -> list[Condition]:
+def flow_conditions(model: f.FlowFilter | None) -> list[Condition]:
     """Conditions on ``flows``."""
     if model is None:
         return []
     conditions: list[Condition] = []
     if model.id is not None:
-        conditions += _any(flows.c.id, model.id.any_)
+        conditions += is_in(flows.c.id, model.id.any_)
     if model.name is not None:
-        conditions += _any(flows.c.name, model.name.any_) + _like(flows.c.name, model.name.like_)
+        conditions += is_in(flows.c.name, model.name.any_) + _like(flows.c.name, model.name.like_)
     if model.tags is not None and (model.tags.all_ or model.tags.is_null_ is False):
         # Flows carry no tags in legato's store: a filter requiring tags matches none.
         conditions.append(sa.false())
     return _combine(model, conditions)
 
 
-def flow_run_conditions(model: f.FlowRunFilter | None, dialect: str) -> list[Condition]:
+def flow_run_conditions(model: f.FlowRunFilter | None) -> list[Condition]:
     """Conditions on ``flow_runs``."""
     if model is None:
         return []
     c = flow_runs.c
     conditions: list[Condition] = []
     if model.id is not None:
-        conditions += _any(c.id, model.id.any_) + _not_any(c.id, model.id.not_any_)
+        conditions += is_in(c.id, model.id.any_) + _not_in(c.id, model.id.not_any_)
     if model.name is not None:
-        conditions += _any(c.name, model.name.any_) + _like(c.name, model.name.like_)
-    conditions += _tags(c.tags, model.tags, dialect)
+        conditions += is_in(c.name, model.name.any_) + _like(c.name, model.name.like_)
+    conditions += _tags(c.tags, model.tags)
     conditions += _state(c.state_type, c.state_name, model.state)
     if model.flow_version is not None:
-        conditions += _any(c.flow_version, model.flow_version.any_)
+        conditions += is_in(c.flow_version, model.flow_version.any_)
     conditions += _time(c.start_time, model.start_time)
     conditions += _time(c.end_time, model.end_time)
     conditions += _time(c.expected_start_time, model.expected_start_time)
     if model.parent_flow_run_id is not None:
-        conditions += _any(c.parent_flow_run_id, model.parent_flow_run_id.any_)
+        conditions += is_in(c.parent_flow_run_id, model.parent_flow_run_id.any_)
     if model.parent_task_run_id is not None:
         parent = model.parent_task_run_id
-        conditions += _any(c.parent_task_run_id, parent.any_)
+        conditions += is_in(c.parent_task_run_id, parent.any_)
         conditions += _is_null(c.parent_task_run_id, parent.is_null_)
     return _combine(model, conditions)
 
 
-def task_run_conditions(model: f.TaskRunFilter | None, dialect: str) -> list[Condition]:
+def task_run_conditions(model: f.TaskRunFilter | None) -> list[Condition]:
     """Conditions on ``task_runs``."""
     if model is None:
         return []
     c = task_runs.c
     conditions: list[Condition] = []
     if model.id is not None:
-        conditions += _any(c.id, model.id.any_)
+        conditions += is_in(c.id, model.id.any_)
     if model.name is not None:
-        conditions += _any(c.name, model.name.any_) + _like(c.name, model.name.like_)
-    conditions += _tags(c.tags, model.tags, dialect)
+        conditions += is_in(c.name, model.name.any_) + _like(c.name, model.name.like_)
+    conditions += _tags(c.tags, model.tags)
     conditions += _state(c.state_type, c.state_name, model.state)
     conditions += _time(c.start_time, model.start_time)
     conditions += _time(c.expected_start_time, model.expected_start_time)
@@ -176,7 +160,7 @@ def task_run_conditions(model: f.TaskRunFilter | None, dialect: str) -> list[Con
         has_subflow = sa.exists().where(flow_runs.c.parent_task_run_id == c.id)
         conditions.append(has_subflow if model.subflow_runs.exists_ else ~has_subflow)
     if model.flow_run_id is not None:
-        conditions += _any(c.flow_run_id, model.flow_run_id.any_)
+        conditions += is_in(c.flow_run_id, model.flow_run_id.any_)
         conditions += _is_null(c.flow_run_id, model.flow_run_id.is_null_)
     return _combine(model, conditions)
 
@@ -191,7 +175,7 @@ def log_conditions(model: f.LogFilter | None) -> list[Condition]:
         # Timestamp comparisons are to the microsecond on both databases (storage.types).
         conditions.append(c.timestamp > to_datetime(model.timestamp.after_exclusive_))
     if model.name is not None:
-        conditions += _any(c.name, model.name.any_)
+        conditions += is_in(c.name, model.name.any_)
     if model.level is not None:
         if model.level.ge_ is not None:
             conditions.append(c.level >= model.level.ge_)
@@ -199,9 +183,9 @@ def log_conditions(model: f.LogFilter | None) -> list[Condition]:
             conditions.append(c.level <= model.level.le_)
     conditions += _time(c.timestamp, model.timestamp)
     if model.flow_run_id is not None:
-        conditions += _any(c.flow_run_id, model.flow_run_id.any_)
+        conditions += is_in(c.flow_run_id, model.flow_run_id.any_)
     if model.task_run_id is not None:
-        conditions += _any(c.task_run_id, model.task_run_id.any_)
+        conditions += is_in(c.task_run_id, model.task_run_id.any_)
         conditions += _is_null(c.task_run_id, model.task_run_id.is_null_)
     return _combine(model, conditions)
 
@@ -210,13 +194,10 @@ def flow_run_where(
     flow_filter: f.FlowFilter | None,
     flow_run_filter: f.FlowRunFilter | None,
     task_run_filter: f.TaskRunFilter | None,
-    dialect: str,
 ) -> list[Condition]:
     """Conditions for a read of flow runs joined to their flows."""
-    conditions = flow_conditions(flow_filter, dialect) + flow_run_conditions(
-        flow_run_filter, dialect
-    )
-    task_conditions = task_run_conditions(task_run_filter, dialect)
+    conditions = flow_conditions(flow_filter) + flow_run_conditions(flow_run_filter)
+    task_conditions = task_run_conditions(task_run_filter)
     if task_conditions:
         matching = sa.select(task_runs.c.flow_run_id).where(*task_conditions)
         conditions.append(flow_runs.c.id.in_(matching))
@@ -227,12 +208,11 @@ def task_run_where(
     flow_filter: f.FlowFilter | None,
     flow_run_filter: f.FlowRunFilter | None,
     task_run_filter: f.TaskRunFilter | None,
-    dialect: str,
 ) -> list[Condition]:
     """Conditions for a read of task runs."""
-    conditions = task_run_conditions(task_run_filter, dialect)
-    run_conditions = flow_run_conditions(flow_run_filter, dialect)
-    flow_only = flow_conditions(flow_filter, dialect)
+    conditions = task_run_conditions(task_run_filter)
+    run_conditions = flow_run_conditions(flow_run_filter)
+    flow_only = flow_conditions(flow_filter)
     if run_conditions or flow_only:
         matching = (
             sa.select(flow_runs.c.id)

@@ -75,9 +75,7 @@ def filter_flow_runs(
     offset: int = 0,
 ) -> list[Row]:
     """Flow runs matching every filter, in ``sort`` order (default: newest first)."""
-    where = filters.flow_run_where(
-        flow_filter, flow_run_filter, task_run_filter, connection.dialect.name
-    )
+    where = filters.flow_run_where(flow_filter, flow_run_filter, task_run_filter)
     statement = _select().where(*where).order_by(*filters.flow_run_order(sort))
     return fetch_all(connection, page(statement, limit, offset))
 
@@ -90,9 +88,7 @@ def count_flow_runs(
     task_run_filter: TaskRunFilter | None = None,
 ) -> int:
     """How many flow runs match."""
-    where = filters.flow_run_where(
-        flow_filter, flow_run_filter, task_run_filter, connection.dialect.name
-    )
+    where = filters.flow_run_where(flow_filter, flow_run_filter, task_run_filter)
     statement = (
         sa.select(sa.func.count())
         .select_from(flow_runs.outerjoin(flows, flows.c.id == flow_runs.c.flow_id))

@@ -58,15 +58,13 @@ def read_flow_by_name(connection: Connection, name: str) -> Row | None:
 
 
 def _where(
-    connection: Connection,
     flow_filter: FlowFilter | None,
     flow_run_filter: FlowRunFilter | None,
     task_run_filter: TaskRunFilter | None,
 ) -> list[sa.ColumnElement[bool]]:
-    dialect = connection.dialect.name
-    conditions = filters.flow_conditions(flow_filter, dialect)
+    conditions = filters.flow_conditions(flow_filter)
     if flow_run_filter is not None or task_run_filter is not None:
-        run_conditions = filters.flow_run_where(None, flow_run_filter, task_run_filter, dialect)
+        run_conditions = filters.flow_run_where(None, flow_run_filter, task_run_filter)
         if run_conditions:
             matching = sa.select(flow_runs.c.flow_id).where(*run_conditions)
             conditions.append(flows.c.id.in_(matching))
@@ -86,7 +84,7 @@ def filter_flows(
     """Flows matching the filters (a flow matches when one of its runs does)."""
     statement = (
         sa.select(flows)
-        .where(*_where(connection, flow_filter, flow_run_filter, task_run_filter))
+        .where(*_where(flow_filter, flow_run_filter, task_run_filter))
         .order_by(*filters.flow_order(sort))
     )
     return fetch_all(connection, page(statement, limit, offset))
@@ -103,7 +101,7 @@ def count_flows(
     statement = (
         sa.select(sa.func.count())
         .select_from(flows)
-        .where(*_where(connection, flow_filter, flow_run_filter, task_run_filter))
+        .where(*_where(flow_filter, flow_run_filter, task_run_filter))
     )
     return int(connection.execute(statement).scalar_one())
 

@@ -53,9 +53,7 @@ def filter_task_runs(
     offset: int = 0,
 ) -> list[Row]:
     """Task runs matching every filter, in ``sort`` order (default: newest first)."""
-    where = filters.task_run_where(
-        flow_filter, flow_run_filter, task_run_filter, connection.dialect.name
-    )
+    where = filters.task_run_where(flow_filter, flow_run_filter, task_run_filter)
     statement = _select().where(*where).order_by(*filters.task_run_order(sort))
     return fetch_all(connection, page(statement, limit, offset))
 
@@ -68,9 +66,7 @@ def count_task_runs(
     task_run_filter: TaskRunFilter | None = None,
 ) -> int:
     """How many task runs match."""
-    where = filters.task_run_where(
-        flow_filter, flow_run_filter, task_run_filter, connection.dialect.name
-    )
+    where = filters.task_run_where(flow_filter, flow_run_filter, task_run_filter)
     statement = sa.select(sa.func.count()).select_from(task_runs).where(*where)
     return int(connection.execute(statement).scalar_one())
 

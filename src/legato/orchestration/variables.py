@@ -24,12 +24,10 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from legato._types import UNSET, Unset
 from legato.exceptions import ObjectAlreadyExists, ParameterError
-from legato.storage.dialect import bytewise
+from legato.storage.dialect import bytewise, json_array_holds
 from legato.storage.queries._common import Row, contains, fetch_all, fetch_one, page
 from legato.storage.schema import variables
 
@@ -154,35 +152,9 @@ def validate_variable_tags(tags: Sequence[str] | None) -> list[str]:
 # -- tags filter ---------------------------------------------------------------
 
 
-class _ArrayHoldsText(sa.sql.functions.FunctionElement[bool]):
-    """``column`` (a JSON array of strings) holds ``text``; compiled per dialect below.
-
-    TODO(storage/dialect.py): move there with the other SQLite/PostgreSQL differences.
-    """
-
-    type = sa.Boolean()
-    inherit_cache = True
-    name = "legato_array_holds_text"
-
-
-@compiles(_ArrayHoldsText, "sqlite")
-def _array_holds_text_sqlite(element: _ArrayHoldsText, compiler: SQLCompiler, **kw: Any) -> str:
-    column, text = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = {text})"
-
-
-@compiles(_ArrayHoldsText, "postgresql")
-def _array_holds_text_postgresql(element: _ArrayHoldsText, compiler: SQLCompiler, **kw: Any) -> str:
-    column, text = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"({column} @> jsonb_build_array(CAST({text} AS TEXT)))"
-
-
 def _filters(name_like: str | None, tags: Sequence[str] | None) -> list[sa.ColumnElement[bool]]:
     filters = contains(variables.c.name, name_like)
-    filters.extend(
-        _ArrayHoldsText(variables.c.tags, sa.literal(tag, sa.String))
-        for tag in validate_variable_tags(tags)
-    )
+    filters.extend(json_array_holds(variables.c.tags, tag) for tag in validate_variable_tags(tags))
     return filters
 
 

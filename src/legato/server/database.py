@@ -50,7 +50,8 @@ def ensure_schema(url: str) -> None:
         revision = schema_revision(store)
     finally:
         store.close()
-    if revision == head_revision():
+    head = head_revision()
+    if revision == head:
         return
     from legato.storage import database  # Alembic: only when there is work to do
 
@@ -58,6 +59,6 @@ def ensure_schema(url: str) -> None:
         "Upgrading the legato database %s from revision %s to %s",
         describe_url(url),
         revision,
-        head_revision(),
+        head,
     )
     database.upgrade(url)

@@ -8,12 +8,12 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.engine import Connection
 
 from legato.client.schemas import filters as f
 from legato.client.schemas.actions import StateCreate
-from legato.client.schemas.objects import OrchestrationResult
+from legato.client.schemas.objects import OrchestrationResult, State
 from legato.exceptions import ObjectNotFound
+from legato.orchestration import states
 from legato.orchestration.states import RunKind
 from legato.orchestration.store import Store
 from legato.settings import Settings
@@ -29,8 +29,8 @@ __all__ = [
     "StoreDependency",
     "not_found",
     "not_found_response",
-    "read",
-    "write",
+    "read_run_state",
+    "read_run_states",
 ]
 
 T = TypeVar("T")
@@ -58,16 +58,6 @@ async def get_settings(request: Request) -> Settings:
 
 StoreDependency = Annotated[Store, Depends(get_store)]
 SettingsDependency = Annotated[Settings, Depends(get_settings)]
-
-
-def read(store: Store, work: Callable[[Connection], T]) -> T:
-    """``work`` on a read connection."""
-    return store.read(work)
-
-
-def write(store: Store, work: Callable[[Connection], T]) -> T:
-    """``work`` in one write transaction."""
-    return store.write(work)
 
 
 # A set_state route answers 201 when the state was accepted (a state was created).
@@ -137,8 +127,6 @@ def propose_state(
     store: Store, kind: RunKind, run_id: uuid.UUID, body: SetStateBody, response: Response
 ) -> OrchestrationResult:
     """Propose ``body.state`` for a run; 201 when the transition table accepts it."""
-    from legato.orchestration import states
-
     change = store.write(
         lambda c: states.set_run_state(c, kind, run_id, body.state, force=body.force)
     )
@@ -146,3 +134,17 @@ def propose_state(
     if result.status.value == "ACCEPT":
         response.status_code = status.HTTP_201_CREATED
     return result
+
+
+def read_run_states(store: Store, kind: RunKind, run_id: uuid.UUID) -> list[State]:
+    """A run's state history, oldest first."""
+    rows = store.read(lambda c: states.read_run_states(c, kind, run_id))
+    return [State.from_row(row) for row in rows]
+
+
+def read_run_state(store: Store, state_id: uuid.UUID) -> State:
+    """One state of a run; 404 for an unknown id."""
+    row = store.read(lambda c: states.read_state(c, state_id))
+    if row is None:
+        raise not_found("state", state_id)
+    return State.from_row(row)

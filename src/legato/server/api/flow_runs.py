@@ -17,7 +17,7 @@ from legato.client.schemas.objects import (
     TaskRun,
 )
 from legato.client.schemas.sorting import FlowRunSort
-from legato.orchestration import flow_runs, states, task_runs
+from legato.orchestration import flow_runs, task_runs
 from legato.server.api._common import (
     ACCEPTED,
     CountBody,
@@ -29,6 +29,8 @@ from legato.server.api._common import (
     not_found,
     not_found_response,
     propose_state,
+    read_run_state,
+    read_run_states,
     run_store_work,
 )
 from legato.storage.queries._common import Row
@@ -132,14 +134,10 @@ def read_flow_run_graph(flow_run_id: uuid.UUID, store: StoreDependency) -> list[
 @states_router.get("/")
 def read_flow_run_states(flow_run_id: uuid.UUID, store: StoreDependency) -> list[State]:
     """A flow run's state history, oldest first."""
-    rows = store.read(lambda c: states.read_run_states(c, "flow_run", flow_run_id))
-    return [State.from_row(row) for row in rows]
+    return read_run_states(store, "flow_run", flow_run_id)
 
 
 @states_router.get("/{state_id}", responses={404: {"description": "No state has this id"}})
 def read_flow_run_state(state_id: uuid.UUID, store: StoreDependency) -> State:
     """One state of a flow run."""
-    row = store.read(lambda c: states.read_state(c, state_id))
-    if row is None:
-        raise not_found("state", state_id)
-    return State.from_row(row)
+    return read_run_state(store, state_id)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response, status
 from legato.client.schemas.actions import TaskRunCreate
 from legato.client.schemas.objects import OrchestrationResult, State, TaskRun
 from legato.client.schemas.sorting import TaskRunSort
-from legato.orchestration import states, task_runs
+from legato.orchestration import task_runs
 from legato.server.api._common import (
     ACCEPTED,
     CountBody,
@@ -22,6 +22,8 @@ from legato.server.api._common import (
     not_found,
     not_found_response,
     propose_state,
+    read_run_state,
+    read_run_states,
 )
 
 router = APIRouter(prefix="/task_runs", tags=["Task runs"])
@@ -96,14 +98,10 @@ def set_task_run_state(
 @states_router.get("/")
 def read_task_run_states(task_run_id: uuid.UUID, store: StoreDependency) -> list[State]:
     """A task run's state history, oldest first."""
-    rows = store.read(lambda c: states.read_run_states(c, "task_run", task_run_id))
-    return [State.from_row(row) for row in rows]
+    return read_run_states(store, "task_run", task_run_id)
 
 
 @states_router.get("/{state_id}", responses={404: {"description": "No state has this id"}})
 def read_task_run_state(state_id: uuid.UUID, store: StoreDependency) -> State:
     """One state of a task run."""
-    row = store.read(lambda c: states.read_state(c, state_id))
-    if row is None:
-        raise not_found("state", state_id)
-    return State.from_row(row)
+    return read_run_state(store, state_id)

@@ -30,7 +30,7 @@ def page(statement: sa.Select[Any], limit: int, offset: int) -> sa.Select[Any]:
 
 
 def is_in(
-    column: sa.ColumnElement[Any], values: Sequence[str] | None
+    column: sa.ColumnElement[Any], values: Sequence[Any] | None
 ) -> list[sa.ColumnElement[bool]]:
     """``column IN values`` as a one-item filter list; no filter when ``values`` is None."""
     return [] if values is None else [column.in_(list(values))]
