@@ -22,6 +22,7 @@ from legato.client.schemas.objects import State, TaskRunResult
 from legato.states import State as EngineState
 
 __all__ = [
+    "RunFilters",
     "StateLike",
     "as_uuid",
     "flow_name_of",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 StateLike = EngineState | State | StateCreate
+# The filters of a flow, flow run or task run read: (flows, flow runs, task runs).
+RunFilters = tuple[f.FlowFilter | None, f.FlowRunFilter | None, f.TaskRunFilter | None]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -78,7 +81,7 @@ def flow_run_filters(
     state_types: Sequence[str] | None = None,
     state_names: Sequence[str] | None = None,
     parent_flow_run_id: Any = None,
-) -> tuple[f.FlowFilter | None, f.FlowRunFilter | None, f.TaskRunFilter | None]:
+) -> RunFilters:
     """The filters of a flow run read (models or dicts), with ``flow_name=`` (exact),
     ``state_types=``, ``state_names=`` and ``parent_flow_run_id=`` applied."""
     flow_shorthand = (
@@ -129,7 +132,7 @@ def task_run_filters(
     flow_run_id: Any = None,
     name: str | None = None,
     state_types: Sequence[str] | None = None,
-) -> tuple[f.FlowFilter | None, f.FlowRunFilter | None, f.TaskRunFilter | None]:
+) -> RunFilters:
     """The filters of a task run read (models or dicts), with ``flow_run_id=``,
     ``name=`` (substring) and ``state_types=`` applied to the task run filter."""
     flows = coerce(f.FlowFilter, flow_filter)

@@ -133,6 +133,24 @@ def _run_filters_body(
     return body
 
 
+def _filter(
+    path: str,
+    filters: args.RunFilters,
+    sort: Any,
+    limit: int | None,
+    offset: int,
+    parse: Callable[[Any], T],
+) -> Operation[list[T]]:
+    """A flow, flow run or task run read (100 unless ``limit`` says otherwise)."""
+    body = _run_filters_body(*filters, sort)
+    return (yield from _paged(path, body, limit, offset, parse, default_limit=100))
+
+
+def _count(path: str, filters: args.RunFilters) -> Operation[int]:
+    response = yield Request("POST", path, json=_run_filters_body(*filters))
+    return int(response.json())
+
+
 # -- health -----------------------------------------------------------------------
 
 
@@ -188,12 +206,7 @@ def read_flows(
     filters = args.flow_run_filters(
         args.flows_filter(flow_filter, name), flow_run_filter, task_run_filter
     )
-    body = _run_filters_body(*filters, sort)
-    return (
-        yield from _paged(
-            "/flows/filter", body, limit, offset, Flow.model_validate, default_limit=100
-        )
-    )
+    return (yield from _filter("/flows/filter", filters, sort, limit, offset, Flow.model_validate))
 
 
 def delete_flow(session: Session, flow_id: Any) -> Operation[None]:
@@ -274,10 +287,9 @@ def read_flow_runs(
         state_names=state_names,
         parent_flow_run_id=parent_flow_run_id,
     )
-    body = _run_filters_body(*filters, sort)
     return (
-        yield from _paged(
-            "/flow_runs/filter", body, limit, offset, FlowRun.model_validate, default_limit=100
+        yield from _filter(
+            "/flow_runs/filter", filters, sort, limit, offset, FlowRun.model_validate
         )
     )
 
@@ -295,8 +307,7 @@ def count_flow_runs(
     filters = args.flow_run_filters(
         flow_filter, flow_run_filter, task_run_filter, flow_name=flow_name, state_types=state_types
     )
-    response = yield Request("POST", "/flow_runs/count", json=_run_filters_body(*filters))
-    return int(response.json())
+    return (yield from _count("/flow_runs/count", filters))
 
 
 def update_flow_run(
@@ -340,18 +351,19 @@ def set_flow_run_state(
     return (yield from _set_state(path, state, force))
 
 
-def _states(path: str, params: dict[str, str]) -> Operation[list[State]]:
-    response = yield Request("GET", path, params=params)
+def _states(kind: str, run_id: Any) -> Operation[list[State]]:
+    """A run's state history (``kind``: "flow_run" or "task_run"); [] for text that is no id."""
+    try:
+        params = {f"{kind}_id": _id(run_id, kind.replace("_", " "))}
+    except ObjectNotFound:
+        return []
+    response = yield Request("GET", f"/{kind}_states/", params=params)
     return [State.model_validate(item) for item in response.json()]
 
 
 def read_flow_run_states(session: Session, flow_run_id: Any) -> Operation[list[State]]:
     """A flow run's state history, oldest first."""
-    try:
-        params = {"flow_run_id": _id(flow_run_id, "flow run")}
-    except ObjectNotFound:
-        return []
-    return (yield from _states("/flow_run_states/", params))
+    return (yield from _states("flow_run", flow_run_id))
 
 
 def read_flow_run_graph(session: Session, flow_run_id: Any) -> Operation[list[DependencyResult]]:
@@ -417,10 +429,9 @@ def read_task_runs(
         name=name,
         state_types=state_types,
     )
-    body = _run_filters_body(*filters, sort)
     return (
-        yield from _paged(
-            "/task_runs/filter", body, limit, offset, TaskRun.model_validate, default_limit=100
+        yield from _filter(
+            "/task_runs/filter", filters, sort, limit, offset, TaskRun.model_validate
         )
     )
 
@@ -434,8 +445,7 @@ def count_task_runs(
 ) -> Operation[int]:
     """How many task runs match."""
     filters = args.task_run_filters(flow_filter, flow_run_filter, task_run_filter)
-    response = yield Request("POST", "/task_runs/count", json=_run_filters_body(*filters))
-    return int(response.json())
+    return (yield from _count("/task_runs/count", filters))
 
 
 def set_task_run_state(
@@ -448,11 +458,7 @@ def set_task_run_state(
 
 def read_task_run_states(session: Session, task_run_id: Any) -> Operation[list[State]]:
     """A task run's state history, oldest first."""
-    try:
-        params = {"task_run_id": _id(task_run_id, "task run")}
-    except ObjectNotFound:
-        return []
-    return (yield from _states("/task_run_states/", params))
+    return (yield from _states("task_run", task_run_id))
 
 
 def delete_task_run(session: Session, task_run_id: Any) -> Operation[None]:

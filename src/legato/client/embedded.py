@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from legato.client import _arguments as args
     from legato.client.schemas import filters as f
-    from legato.client.schemas.actions import FlowRunUpdate, LogCreate
+    from legato.client.schemas.actions import LogCreate
     from legato.client.schemas.objects import (
         Artifact,
         DependencyResult,
@@ -160,20 +160,10 @@ class EmbeddedClient:
         from legato.client.schemas.objects import Flow
         from legato.orchestration import flows
 
-        flows_, runs, tasks = args.flow_run_filters(
+        filters = args.flow_run_filters(
             args.flows_filter(flow_filter, name), flow_run_filter, task_run_filter
         )
-        rows = self._read(
-            lambda c: flows.filter_flows(
-                c,
-                flow_filter=flows_,
-                flow_run_filter=runs,
-                task_run_filter=tasks,
-                sort=sort,
-                limit=100 if limit is None else limit,
-                offset=offset,
-            )
-        )
+        rows = self._filter(flows.filter_flows, filters, sort, limit, offset)
         return [Flow.from_row(row) for row in rows]
 
     def delete_flow(self, flow_id: Any) -> None:
@@ -222,11 +212,7 @@ class EmbeddedClient:
         from legato.client.schemas.objects import FlowRun
         from legato.orchestration import flow_runs
 
-        run_id = _id_or_none(flow_run_id)
-        row = None if run_id is None else self._read(lambda c: flow_runs.read_flow_run(c, run_id))
-        if row is None:
-            raise _not_found("flow run", flow_run_id)
-        return FlowRun.from_row(row)
+        return FlowRun.from_row(self._read_run("flow run", flow_run_id, flow_runs.read_flow_run))
 
     def read_flow_runs(
         self,
@@ -251,7 +237,7 @@ class EmbeddedClient:
         from legato.client.schemas.objects import FlowRun
         from legato.orchestration import flow_runs
 
-        flows, runs, tasks = args.flow_run_filters(
+        filters = args.flow_run_filters(
             flow_filter,
             flow_run_filter,
             task_run_filter,
@@ -260,17 +246,7 @@ class EmbeddedClient:
             state_names=state_names,
             parent_flow_run_id=parent_flow_run_id,
         )
-        rows = self._read(
-            lambda c: flow_runs.filter_flow_runs(
-                c,
-                flow_filter=flows,
-                flow_run_filter=runs,
-                task_run_filter=tasks,
-                sort=sort,
-                limit=100 if limit is None else limit,
-                offset=offset,
-            )
-        )
+        rows = self._filter(flow_runs.filter_flow_runs, filters, sort, limit, offset)
         return [FlowRun.from_row(row) for row in rows]
 
     def count_flow_runs(
@@ -286,18 +262,14 @@ class EmbeddedClient:
         from legato.client import _arguments as args
         from legato.orchestration import flow_runs
 
-        flows, runs, tasks = args.flow_run_filters(
+        filters = args.flow_run_filters(
             flow_filter,
             flow_run_filter,
             task_run_filter,
             flow_name=flow_name,
             state_types=state_types,
         )
-        return self._read(
-            lambda c: flow_runs.count_flow_runs(
-                c, flow_filter=flows, flow_run_filter=runs, task_run_filter=tasks
-            )
-        )
+        return self._count(flow_runs.count_flow_runs, filters)
 
     def update_flow_run(
         self,
@@ -317,27 +289,15 @@ class EmbeddedClient:
             parameters=None if parameters is None else dict(parameters),
             tags=None if tags is None else list(tags),
         )
-        self._update_flow_run(flow_run_id, update, flow_runs.update_flow_run)
-
-    def _update_flow_run(
-        self,
-        flow_run_id: Any,
-        update: FlowRunUpdate,
-        work: Callable[[Connection, Any, FlowRunUpdate], bool],
-    ) -> None:
-        run_id = _id_or_none(flow_run_id)
-        if run_id is None or not self._read(lambda c: work(c, run_id, update), write=True):
-            raise _not_found("flow run", flow_run_id)
+        self._change_run(
+            "flow run", flow_run_id, lambda c, run_id: flow_runs.update_flow_run(c, run_id, update)
+        )
 
     def delete_flow_run(self, flow_run_id: Any) -> None:
         """Delete a flow run with its task runs, states and logs; raises ObjectNotFound."""
         from legato.orchestration import flow_runs
 
-        run_id = _id_or_none(flow_run_id)
-        if run_id is None or not self._read(
-            lambda c: flow_runs.delete_flow_run(c, run_id), write=True
-        ):
-            raise _not_found("flow run", flow_run_id)
+        self._change_run("flow run", flow_run_id, flow_runs.delete_flow_run)
 
     def set_flow_run_state(
         self, flow_run_id: Any, state: args.StateLike, force: bool = False
@@ -395,11 +355,7 @@ class EmbeddedClient:
         from legato.client.schemas.objects import TaskRun
         from legato.orchestration import task_runs
 
-        run_id = _id_or_none(task_run_id)
-        row = None if run_id is None else self._read(lambda c: task_runs.read_task_run(c, run_id))
-        if row is None:
-            raise _not_found("task run", task_run_id)
-        return TaskRun.from_row(row)
+        return TaskRun.from_row(self._read_run("task run", task_run_id, task_runs.read_task_run))
 
     def read_task_runs(
         self,
@@ -423,7 +379,7 @@ class EmbeddedClient:
         from legato.client.schemas.objects import TaskRun
         from legato.orchestration import task_runs
 
-        flows, runs, tasks = args.task_run_filters(
+        filters = args.task_run_filters(
             flow_filter,
             flow_run_filter,
             task_run_filter,
@@ -431,17 +387,7 @@ class EmbeddedClient:
             name=name,
             state_types=state_types,
         )
-        rows = self._read(
-            lambda c: task_runs.filter_task_runs(
-                c,
-                flow_filter=flows,
-                flow_run_filter=runs,
-                task_run_filter=tasks,
-                sort=sort,
-                limit=100 if limit is None else limit,
-                offset=offset,
-            )
-        )
+        rows = self._filter(task_runs.filter_task_runs, filters, sort, limit, offset)
         return [TaskRun.from_row(row) for row in rows]
 
     def count_task_runs(
@@ -455,12 +401,8 @@ class EmbeddedClient:
         from legato.client import _arguments as args
         from legato.orchestration import task_runs
 
-        flows, runs, tasks = args.task_run_filters(flow_filter, flow_run_filter, task_run_filter)
-        return self._read(
-            lambda c: task_runs.count_task_runs(
-                c, flow_filter=flows, flow_run_filter=runs, task_run_filter=tasks
-            )
-        )
+        filters = args.task_run_filters(flow_filter, flow_run_filter, task_run_filter)
+        return self._count(task_runs.count_task_runs, filters)
 
     def set_task_run_state(
         self, task_run_id: Any, state: args.StateLike, force: bool = False
@@ -476,11 +418,7 @@ class EmbeddedClient:
         """Delete a task run with its states and logs; raises ObjectNotFound."""
         from legato.orchestration import task_runs
 
-        run_id = _id_or_none(task_run_id)
-        if run_id is None or not self._read(
-            lambda c: task_runs.delete_task_run(c, run_id), write=True
-        ):
-            raise _not_found("task run", task_run_id)
+        self._change_run("task run", task_run_id, task_runs.delete_task_run)
 
     def read_states(self, *, flow_run_id: Any = None, task_run_id: Any = None) -> list[State]:
         """The state history of one run, oldest first."""
@@ -489,6 +427,52 @@ class EmbeddedClient:
         if flow_run_id is not None:
             return self._read_states("flow_run", flow_run_id)
         return self._read_states("task_run", task_run_id)
+
+    def _filter(
+        self,
+        query: Callable[..., Sequence[Row]],
+        filters: args.RunFilters,
+        sort: Any,
+        limit: int | None,
+        offset: int,
+    ) -> Sequence[Row]:
+        """Rows of a flow, flow run or task run read (100 unless ``limit`` says otherwise)."""
+        flows, runs, tasks = filters
+        return self._read(
+            lambda c: query(
+                c,
+                flow_filter=flows,
+                flow_run_filter=runs,
+                task_run_filter=tasks,
+                sort=sort,
+                limit=100 if limit is None else limit,
+                offset=offset,
+            )
+        )
+
+    def _count(self, query: Callable[..., int], filters: args.RunFilters) -> int:
+        flows, runs, tasks = filters
+        return self._read(
+            lambda c: query(c, flow_filter=flows, flow_run_filter=runs, task_run_filter=tasks)
+        )
+
+    def _read_run(
+        self, kind: str, run_id: Any, query: Callable[[Connection, uuid.UUID], Row | None]
+    ) -> Row:
+        """One run's row; ObjectNotFound for an unknown id or text that is not one."""
+        target = _id_or_none(run_id)
+        row = None if target is None else self._read(lambda c: query(c, target))
+        if row is None:
+            raise _not_found(kind, run_id)
+        return row
+
+    def _change_run(
+        self, kind: str, run_id: Any, work: Callable[[Connection, uuid.UUID], bool]
+    ) -> None:
+        """Update or delete one run in a write transaction; ObjectNotFound when nothing matched."""
+        target = _id_or_none(run_id)
+        if target is None or not self._read(lambda c: work(c, target), write=True):
+            raise _not_found(kind, run_id)
 
     def _set_state(
         self, kind: str, run_id: Any, state: args.StateLike, force: bool

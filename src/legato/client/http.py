@@ -26,7 +26,7 @@ import random
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import httpx
 
@@ -38,6 +38,7 @@ __all__ = ["AsyncHttpClient", "SyncHttpClient"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
+C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -181,6 +182,31 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class _HttpClient(Generic[C]):
+    """What both clients are made of: a ``_Transport`` and an httpx client (``C``)."""
+
+    _client_class: type[C]
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        auth_string: str | None = None,
+        httpx_settings: Mapping[str, Any] | None = None,
+        max_retries: int = 5,
+        retry_backoff_seconds: float = 0.25,
+        retry_jitter_factor: float = 0.2,
+    ) -> None:
+        self._transport = _Transport(
+            api_url, auth_string, max_retries, retry_backoff_seconds, retry_jitter_factor
+        )
+        self._client: C = self._client_class(**self._transport.client_options(httpx_settings))
+
+    @property
+    def api_url(self) -> str:
+        return self._transport.api_url
+
+
 # -- the synchronous client -------------------------------------------------------------
 
 
@@ -196,7 +222,7 @@ def _sync(
     return method
 
 
-class SyncHttpClient:
+class SyncHttpClient(_HttpClient[httpx.Client]):
     """A ``Client`` that talks to a legato server (``legato server start``).
 
     ``api_url`` is the API's URL (``http://127.0.0.1:4200/api``);
@@ -204,24 +230,7 @@ class SyncHttpClient:
     ``event_hooks``). Close it, or use it as a context manager.
     """
 
-    def __init__(
-        self,
-        api_url: str,
-        *,
-        auth_string: str | None = None,
-        httpx_settings: Mapping[str, Any] | None = None,
-        max_retries: int = 5,
-        retry_backoff_seconds: float = 0.25,
-        retry_jitter_factor: float = 0.2,
-    ) -> None:
-        self._transport = _Transport(
-            api_url, auth_string, max_retries, retry_backoff_seconds, retry_jitter_factor
-        )
-        self._client = httpx.Client(**self._transport.client_options(httpx_settings))
-
-    @property
-    def api_url(self) -> str:
-        return self._transport.api_url
+    _client_class = httpx.Client
 
     def __repr__(self) -> str:
         return f"SyncHttpClient({self.api_url!r})"
@@ -336,30 +345,13 @@ def _async(
     return method
 
 
-class AsyncHttpClient:
+class AsyncHttpClient(_HttpClient[httpx.AsyncClient]):
     """The asynchronous twin of ``SyncHttpClient``: the same methods, as coroutines.
 
     Use it as an async context manager (``async with get_client() as client:``).
     """
 
-    def __init__(
-        self,
-        api_url: str,
-        *,
-        auth_string: str | None = None,
-        httpx_settings: Mapping[str, Any] | None = None,
-        max_retries: int = 5,
-        retry_backoff_seconds: float = 0.25,
-        retry_jitter_factor: float = 0.2,
-    ) -> None:
-        self._transport = _Transport(
-            api_url, auth_string, max_retries, retry_backoff_seconds, retry_jitter_factor
-        )
-        self._client = httpx.AsyncClient(**self._transport.client_options(httpx_settings))
-
-    @property
-    def api_url(self) -> str:
-        return self._transport.api_url
+    _client_class = httpx.AsyncClient
 
     def __repr__(self) -> str:
         return f"AsyncHttpClient({self.api_url!r})"

@@ -21,7 +21,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,10 +67,6 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _seconds(value: dt.timedelta | None) -> float | None:
-    return None if value is None else value.total_seconds()
-
-
 class LegatoBaseModel(BaseModel):
     """Settings shared by every schema: unknown fields ignored, durations as seconds."""
 
@@ -79,10 +75,32 @@ class LegatoBaseModel(BaseModel):
     )
 
 
-class ObjectBaseModel(LegatoBaseModel, Mapping[str, Any]):
-    """An object with an id and timestamps, that also reads like its storage row."""
+class _RowAccess:
+    """Reading a model like its storage row (``as_row()``), as the CLI does.
 
-    _row_keys: ClassVar[tuple[str, ...] | None] = None
+    A mixin listed before the pydantic base, so that these methods (``__iter__``
+    above all) win over ``BaseModel``'s; ``Mapping``, listed after it, adds
+    ``get``, ``keys``, ``items``...
+    """
+
+    def as_row(self) -> Row:
+        raise NotImplementedError
+
+    def __getitem__(self, key: str) -> Any:
+        return self.as_row()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.as_row())
+
+    def __len__(self) -> int:
+        return len(self.as_row())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.as_row()
+
+
+class ObjectBaseModel(_RowAccess, LegatoBaseModel, Mapping[str, Any]):  # type: ignore[misc]
+    """An object with an id and timestamps, that also reads like its storage row."""
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
     created: dt.datetime | None = None
@@ -95,18 +113,6 @@ class ObjectBaseModel(LegatoBaseModel, Mapping[str, Any]):
             key: _text(value) if isinstance(value, uuid.UUID) else value
             for key, value in row.items()
         }
-
-    def __getitem__(self, key: str) -> Any:
-        return self.as_row()[key]
-
-    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
-        return iter(self.as_row())
-
-    def __len__(self) -> int:
-        return len(self.as_row())
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.as_row()
 
 
 # -- states -------------------------------------------------------------------
@@ -129,7 +135,7 @@ class StateDetails(LegatoBaseModel):
     transition_id: uuid.UUID | None = None
 
 
-class State(LegatoBaseModel, Mapping[str, Any]):
+class State(_RowAccess, LegatoBaseModel, Mapping[str, Any]):  # type: ignore[misc]
     """A run's state as the API returns it (the engine's is ``legato.states.State``)."""
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
@@ -254,18 +260,6 @@ class State(LegatoBaseModel, Mapping[str, Any]):
             "data": self.data,
         }
 
-    def __getitem__(self, key: str) -> Any:
-        return self.as_row()[key]
-
-    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
-        return iter(self.as_row())
-
-    def __len__(self) -> int:
-        return len(self.as_row())
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.as_row()
-
     def __str__(self) -> str:
         name = self.name or self.type.value.capitalize()
         return f"{name}({self.message!r})" if self.message else f"{name}()"
@@ -290,6 +284,16 @@ def _run_state(row: Mapping[str, Any], run_key: str) -> State | None:
         data=row.get("state_data"),
         state_details=StateDetails(**{run_key: row["id"]}),
     )
+
+
+def _run_fields(row: Mapping[str, Any], copied: tuple[str, ...], run_key: str) -> Row:
+    """A run model's fields from its row: the ``copied`` columns, the state, the run time."""
+    return {
+        **{key: row[key] for key in copied if key in row},
+        "state_id": row.get("state_id"),
+        "total_run_time": dt.timedelta(seconds=row.get("total_run_time") or 0.0),
+        "state": _run_state(row, run_key),
+    }
 
 
 def _state_columns(run: FlowRun | TaskRun) -> Row:
@@ -382,12 +386,7 @@ class FlowRun(ObjectBaseModel):
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> FlowRun:
         """A ``flow_runs`` row (with ``flow_name``, ``state_id``, ``state_data``)."""
-        return cls(
-            **{key: row[key] for key in _FLOW_RUN_COPIED if key in row},
-            state_id=row.get("state_id"),
-            total_run_time=dt.timedelta(seconds=row.get("total_run_time") or 0.0),
-            state=_run_state(row, "flow_run_id"),
-        )
+        return cls(**_run_fields(row, _FLOW_RUN_COPIED, "flow_run_id"))
 
     def as_row(self) -> Row:
         """The run as a ``flow_runs`` row with ``flow_name``."""
@@ -506,12 +505,7 @@ class TaskRun(ObjectBaseModel):
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> TaskRun:
         """A ``task_runs`` row (with ``state_id`` and ``state_data``)."""
-        return cls(
-            **{key: row[key] for key in _TASK_RUN_COPIED if key in row},
-            state_id=row.get("state_id"),
-            total_run_time=dt.timedelta(seconds=row.get("total_run_time") or 0.0),
-            state=_run_state(row, "task_run_id"),
-        )
+        return cls(**_run_fields(row, _TASK_RUN_COPIED, "task_run_id"))
 
     def upstream_ids(self) -> list[uuid.UUID]:
         """The ids of the task runs this one's inputs came from."""
