@@ -548,6 +548,47 @@ _TASKS_NOTE = (
     "compare per task."
 )
 
+
+def _loopback_ceiling(seconds: int) -> Sample:
+    import urllib.request
+
+    import ceiling
+    from servers import free_port
+
+    port = free_port()
+    server = ceiling.start(port)
+    try:
+        url = f"http://127.0.0.1:{port}/api"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2):
+                    break
+            except OSError:
+                check(time.monotonic() < deadline and server.poll() is None, "no answer")
+                time.sleep(0.05)
+        ceiling.post_for(f"{url}/flow_runs/", CREATE_WARMUP_S)
+        count, elapsed = ceiling.post_for(f"{url}/flow_runs/", float(seconds))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return Sample(elapsed, count)
+
+
+case(
+    "http_loopback_ceiling",
+    "reference: POSTs per second from one sync httpx client to a no-op ASGI app, 10 s",
+    n=(10, None),
+    kind=Kind.RATE,
+    scalable=False,
+    timeout_s=120.0,
+    note=(
+        "no framework, no database (benchmarks/ceiling.py): the most that the server "
+        "cases' client and transport (httpx, uvicorn with httptools and uvloop) can do "
+        "on this machine; legato only."
+    ),
+)(_loopback_ceiling)
+
 case(
     "server_flow_run_creates",
     "flow runs created per second through the API server (SQLite), one sync client, 10 s",
