@@ -630,3 +630,48 @@ case(
     note=_TASKS_NOTE,
     database=Database.POSTGRESQL,
 )(_server_flow_tasks)
+
+
+# --------------------------------------------------------------------------- concurrency limits
+
+_ROUND_TRIP_NOTE = (
+    "`with concurrency(name, strict=True): pass` N times on a global limit of 10 slots that "
+    "nothing else uses (created first through the engine's client), after 20 warm-up round "
+    "trips; per round trip = one acquire and one release in the store. legato's default "
+    "store is its embedded SQLite file; Prefect's is its ephemeral local API server."
+)
+
+
+def _concurrency_round_trips(n: int, through_server: bool) -> Sample:
+    server = None
+    if through_server:
+        from servers import serve
+
+        server = serve()
+    w = workloads()
+    name = f"bench-limit-{_salt()}"
+    w.create_concurrency_limit(name, 10)
+    w.concurrency_round_trips(name, 20)  # warm-up: imports, connections, the lease thread
+    # No run is started, so 'recorded' is the same time (nothing to wait for).
+    timing, count = recorded_run(w.concurrency_round_trips, name, n, flows=0, tasks=0)
+    check(count == n, count)
+    return timing.sample(n, {} if server is None else {"server_startup_s": server.startup_s})
+
+
+case(
+    "concurrency_round_trip",
+    "acquire+release of an uncontended global concurrency limit, default store",
+    n=(2_000, 100),
+    target=Target(1_000, "us/item", min_ratio=10),
+    timeout_s=300.0,
+    note=_ROUND_TRIP_NOTE,
+)(lambda n: _concurrency_round_trips(n, through_server=False))
+
+case(
+    "concurrency_round_trip_server",
+    "acquire+release of an uncontended global concurrency limit through the API server (SQLite)",
+    n=(2_000, 100),
+    target=Target(3_000, "us/item", min_ratio=10),
+    timeout_s=300.0,
+    note=_ROUND_TRIP_NOTE,
+)(lambda n: _concurrency_round_trips(n, through_server=True))

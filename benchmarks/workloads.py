@@ -9,7 +9,8 @@ module is imported:
 Everything below this switch is literally the same code for both engines, and
 only uses the public API (``@flow``, ``@task``, task calls, ``.submit``,
 ``.map``, futures' ``.result()``, ``retries``/``retry_delay_seconds``, and
-``get_client(sync_client=True)`` with ``create_flow_run``).
+``get_client(sync_client=True)`` with ``create_flow_run`` and
+``create_global_concurrency_limit``, ``concurrency.sync.concurrency``).
 Workloads return a value so the measuring side can check the work was done.
 """
 
@@ -31,6 +32,8 @@ else:  # pragma: no cover - guarded by the driver
 
 
 cache_policies = importlib.import_module(f"{prefect.__name__}.cache_policies")
+concurrency_sync = importlib.import_module(f"{prefect.__name__}.concurrency.sync")
+client_actions = importlib.import_module(f"{prefect.__name__}.client.schemas.actions")
 transactions = importlib.import_module(f"{prefect.__name__}.transactions")
 # ``prefect.get_client``; legato's lives in ``legato.client`` (and in ``legato`` when exported).
 get_client = (
@@ -165,3 +168,20 @@ def create_flow_runs(seconds: float) -> tuple[int, float]:
             count += 1
         elapsed = time.perf_counter() - start
     return count, elapsed
+
+
+def create_concurrency_limit(name: str, limit: int) -> None:
+    """A global concurrency limit (both engines need it created before it is used)."""
+    with get_client(sync_client=True) as client:
+        client.create_global_concurrency_limit(
+            client_actions.GlobalConcurrencyLimitCreate(name=name, limit=limit)
+        )
+
+
+def concurrency_round_trips(name: str, n: int) -> int:
+    """``n`` acquire+release round trips of one slot of an uncontended limit."""
+    count = 0
+    for _ in range(n):
+        with concurrency_sync.concurrency(name, occupy=1, strict=True):
+            count += 1
+    return count

@@ -11,9 +11,12 @@
     ├── LockNotHeld               release_lock by a holder that does not hold it
     ├── TransactionError          a transaction used in a way it cannot support
     ├── ObjectNotFound            an id or name that does not exist
+    │   └── LeaseExpired          renewing a concurrency lease that expired or was released
     ├── ObjectAlreadyExists
     ├── InvalidStateTransition
     ├── MissingContextError       an API that needs a run, called outside one
+    ├── AcquireConcurrencySlotTimeoutError  no slot of a concurrency limit within timeout_seconds
+    ├── ConcurrencySlotAcquisitionError     slots that waiting cannot give (missing limit, occupy > limit)
     ├── ParameterError            bad input to a flow or task
     │   ├── ParameterTypeError
     │   ├── ParameterBindError
@@ -38,6 +41,7 @@ as attributes (``exc.state``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -209,9 +213,61 @@ class TransactionError(LegatoError):
     """A transaction was used in a way it cannot support."""
 
 
+class LeaseExpired(ObjectNotFound):
+    """A concurrency lease that cannot be renewed any more.
+
+    It expired (its slots are free again), was released, or was dropped by a
+    reset of its limit: the holder lost its slots and must acquire anew.
+    """
+
+    def __init__(self, lease_id: object, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or f"Concurrency lease {str(lease_id)!r} has expired, was released, or its limit "
+            "was reset or deleted: its slots are no longer held. Acquire the slots again, and "
+            "renew a lease well within its duration (e.g. every third of it)."
+        )
+        self.lease_id = str(lease_id)
+
+
+class AcquireConcurrencySlotTimeoutError(LegatoError, TimeoutError):
+    """No slot of a concurrency or rate limit came free within ``timeout_seconds``.
+
+    ``names`` are the limits asked for, ``refused_by`` the one that was full at
+    the last attempt (if known); a ``TimeoutError``, as in Prefect 3.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        names: Sequence[str] = (),
+        timeout_seconds: float | None = None,
+        refused_by: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.names = list(names)
+        self.timeout_seconds = timeout_seconds
+        self.refused_by = refused_by
+
+
+class ConcurrencySlotAcquisitionError(LegatoError):
+    """Slots that waiting would never give, so none are waited for.
+
+    A limit that does not exist (with ``strict=True``), or ``occupy`` larger
+    than a limit's size. ``names`` are the limits concerned.
+    """
+
+    def __init__(self, message: str, *, names: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.names = list(names)
+
+
 __all__ = [
     "Abort",
+    "AcquireConcurrencySlotTimeoutError",
     "CancelledRun",
+    "ConcurrencySlotAcquisitionError",
     "ConfigurationError",
     "CorruptResult",
     "CrashedRun",
@@ -219,6 +275,7 @@ __all__ = [
     "FlowRunTimeoutError",
     "FutureError",
     "InvalidStateTransition",
+    "LeaseExpired",
     "LegatoError",
     "LockNotHeld",
     "MappingError",

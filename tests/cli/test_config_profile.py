@@ -6,6 +6,8 @@ import tomllib
 
 import pytest
 
+from legato.settings import SETTINGS
+
 
 def test_config_set_view_unset(invoke, home):
     result = invoke("config", "set", "LEGATO_LOGGING_LEVEL=debug", "recorder.max_batch_size=50")
@@ -36,7 +38,7 @@ def test_config_view_show_defaults(invoke, home):
 
     assert "LEGATO_RECORDER_MAX_BATCH_SIZE='10000' (from default)" in lines
     assert f"LEGATO_HOME='{home}' (from environment)" in lines
-    assert len(lines) == 1 + 23
+    assert len(lines) == 1 + len(SETTINGS)  # the profile line, then every setting once
 
 
 def test_config_view_masks_secrets(invoke):

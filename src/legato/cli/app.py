@@ -6,7 +6,18 @@ imported inside the commands, so ``legato --help`` stays fast.
 
 from __future__ import annotations
 
-from legato.cli import artifact, config, flow, flow_run, profile, server, task_run, variable
+from legato.cli import (
+    artifact,
+    concurrency_limit,
+    config,
+    flow,
+    flow_run,
+    global_concurrency_limit,
+    profile,
+    server,
+    task_run,
+    variable,
+)
 from legato.cli._output import command_group, configure_logging, exits_on_error
 
 app = command_group("legato: workflows with Prefect 3's API, recorded in a local database.")
@@ -17,6 +28,8 @@ app.add_typer(flow_run.app, name="flow-run")
 app.add_typer(task_run.app, name="task-run")
 app.add_typer(artifact.app, name="artifact")
 app.add_typer(variable.app, name="variable")
+app.add_typer(concurrency_limit.app, name="concurrency-limit")
+app.add_typer(global_concurrency_limit.app, name="global-concurrency-limit")
 app.add_typer(server.app, name="server")
 
 

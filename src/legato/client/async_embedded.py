@@ -108,3 +108,28 @@ class AsyncEmbeddedClient:
     read_block_document = _threaded(EmbeddedClient.read_block_document)
     read_block_documents = _threaded(EmbeddedClient.read_block_documents)
     delete_block_document = _threaded(EmbeddedClient.delete_block_document)
+    create_global_concurrency_limit = _threaded(EmbeddedClient.create_global_concurrency_limit)
+    read_global_concurrency_limit_by_name = _threaded(
+        EmbeddedClient.read_global_concurrency_limit_by_name
+    )
+    read_global_concurrency_limits = _threaded(EmbeddedClient.read_global_concurrency_limits)
+    update_global_concurrency_limit = _threaded(EmbeddedClient.update_global_concurrency_limit)
+    upsert_global_concurrency_limit_by_name = _threaded(
+        EmbeddedClient.upsert_global_concurrency_limit_by_name
+    )
+    delete_global_concurrency_limit_by_name = _threaded(
+        EmbeddedClient.delete_global_concurrency_limit_by_name
+    )
+    create_concurrency_limit = _threaded(EmbeddedClient.create_concurrency_limit)
+    read_concurrency_limit_by_tag = _threaded(EmbeddedClient.read_concurrency_limit_by_tag)
+    read_concurrency_limits = _threaded(EmbeddedClient.read_concurrency_limits)
+    reset_concurrency_limit_by_tag = _threaded(EmbeddedClient.reset_concurrency_limit_by_tag)
+    delete_concurrency_limit_by_tag = _threaded(EmbeddedClient.delete_concurrency_limit_by_tag)
+    acquire_concurrency_slots_with_lease = _threaded(
+        EmbeddedClient.acquire_concurrency_slots_with_lease
+    )
+    renew_concurrency_lease = _threaded(EmbeddedClient.renew_concurrency_lease)
+    release_concurrency_slots_with_lease = _threaded(
+        EmbeddedClient.release_concurrency_slots_with_lease
+    )
+    read_concurrency_leases = _threaded(EmbeddedClient.read_concurrency_leases)

@@ -31,6 +31,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 import httpx
 
 from legato.client import _operations as ops
+from legato.client import _ops_concurrency as concurrency_ops
 from legato.client.errors import HttpError, ServerUnavailable
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, ParameterError
 
@@ -328,6 +329,31 @@ class SyncHttpClient(_HttpClient[httpx.Client]):
     read_block_document = _sync(ops.read_block_document)
     read_block_documents = _sync(ops.read_block_documents)
     delete_block_document = _sync(ops.delete_block_document)
+    create_global_concurrency_limit = _sync(concurrency_ops.create_global_concurrency_limit)
+    read_global_concurrency_limit_by_name = _sync(
+        concurrency_ops.read_global_concurrency_limit_by_name
+    )
+    read_global_concurrency_limits = _sync(concurrency_ops.read_global_concurrency_limits)
+    update_global_concurrency_limit = _sync(concurrency_ops.update_global_concurrency_limit)
+    upsert_global_concurrency_limit_by_name = _sync(
+        concurrency_ops.upsert_global_concurrency_limit_by_name
+    )
+    delete_global_concurrency_limit_by_name = _sync(
+        concurrency_ops.delete_global_concurrency_limit_by_name
+    )
+    create_concurrency_limit = _sync(concurrency_ops.create_concurrency_limit)
+    read_concurrency_limit_by_tag = _sync(concurrency_ops.read_concurrency_limit_by_tag)
+    read_concurrency_limits = _sync(concurrency_ops.read_concurrency_limits)
+    reset_concurrency_limit_by_tag = _sync(concurrency_ops.reset_concurrency_limit_by_tag)
+    delete_concurrency_limit_by_tag = _sync(concurrency_ops.delete_concurrency_limit_by_tag)
+    acquire_concurrency_slots_with_lease = _sync(
+        concurrency_ops.acquire_concurrency_slots_with_lease
+    )
+    renew_concurrency_lease = _sync(concurrency_ops.renew_concurrency_lease)
+    release_concurrency_slots_with_lease = _sync(
+        concurrency_ops.release_concurrency_slots_with_lease
+    )
+    read_concurrency_leases = _sync(concurrency_ops.read_concurrency_leases)
 
 
 # -- the asynchronous client ------------------------------------------------------------
@@ -451,3 +477,28 @@ class AsyncHttpClient(_HttpClient[httpx.AsyncClient]):
     read_block_document = _async(ops.read_block_document)
     read_block_documents = _async(ops.read_block_documents)
     delete_block_document = _async(ops.delete_block_document)
+    create_global_concurrency_limit = _async(concurrency_ops.create_global_concurrency_limit)
+    read_global_concurrency_limit_by_name = _async(
+        concurrency_ops.read_global_concurrency_limit_by_name
+    )
+    read_global_concurrency_limits = _async(concurrency_ops.read_global_concurrency_limits)
+    update_global_concurrency_limit = _async(concurrency_ops.update_global_concurrency_limit)
+    upsert_global_concurrency_limit_by_name = _async(
+        concurrency_ops.upsert_global_concurrency_limit_by_name
+    )
+    delete_global_concurrency_limit_by_name = _async(
+        concurrency_ops.delete_global_concurrency_limit_by_name
+    )
+    create_concurrency_limit = _async(concurrency_ops.create_concurrency_limit)
+    read_concurrency_limit_by_tag = _async(concurrency_ops.read_concurrency_limit_by_tag)
+    read_concurrency_limits = _async(concurrency_ops.read_concurrency_limits)
+    reset_concurrency_limit_by_tag = _async(concurrency_ops.reset_concurrency_limit_by_tag)
+    delete_concurrency_limit_by_tag = _async(concurrency_ops.delete_concurrency_limit_by_tag)
+    acquire_concurrency_slots_with_lease = _async(
+        concurrency_ops.acquire_concurrency_slots_with_lease
+    )
+    renew_concurrency_lease = _async(concurrency_ops.renew_concurrency_lease)
+    release_concurrency_slots_with_lease = _async(
+        concurrency_ops.release_concurrency_slots_with_lease
+    )
+    read_concurrency_leases = _async(concurrency_ops.read_concurrency_leases)

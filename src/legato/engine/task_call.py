@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from legato.engine.context import flow_run_context, task_run_context
+from legato.engine.generator_tasks import run_task_async_generator, run_task_generator
 from legato.engine.signature import ASYNC, ASYNC_GENERATOR, GENERATOR
 from legato.engine.startup import ensure_started
 from legato.engine.task_engine import (
     TaskRunEngine,
     create_task_run,
     run_task_async,
-    run_task_async_generator,
-    run_task_generator,
     run_task_sync,
 )
 from legato.states import State

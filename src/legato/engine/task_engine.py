@@ -2,7 +2,9 @@
 
 ``TaskRunEngine`` holds the state machine (begin, attempt, success, failure,
 retry, finish); ``run_task_sync`` and ``run_task_async`` are the two thin loops
-around it, so the rules live in one place for sync and async tasks.
+around it, so the rules live in one place for sync and async tasks (generator
+tasks: ``generator_tasks``). Tagged runs hold their tag concurrency slots
+around each attempt (``tag_limits``); untagged runs never look limits up.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncGenerator, Generator, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from legato.engine import persistence
+from legato.engine import persistence, tag_limits
 from legato.engine.context import (
     FlowRunContext,
     TaskRunContext,
@@ -42,6 +44,7 @@ from legato.states import (
 from legato.transactions import Transaction, get_transaction, lock_key
 
 if TYPE_CHECKING:
+    from legato.concurrency._global_slots import HeldSlots
     from legato.engine.recorder import Recorder
     from legato.tasks import Task
 
@@ -112,6 +115,7 @@ class TaskRunEngine:
         "key_lock",
         "persist",
         "recorder",
+        "slots",
         "store",
         "task",
         "task_run",
@@ -144,6 +148,7 @@ class TaskRunEngine:
         self.store: Any = None
         self.cache_key: str | None = None
         self.key_lock: str | None = None  # the holder name while a SERIALIZABLE key is locked
+        self.slots: HeldSlots | None = None  # tag concurrency slots held by the running attempt
         # The enclosing transaction, and this run's name in it (made now, in call order).
         txn = get_transaction()
         self.txn = txn
@@ -470,6 +475,8 @@ def run_task_sync(engine: TaskRunEngine) -> State:
         fn = task.fn
         timeout = task.timeout_seconds
         while True:
+            if engine.task_run.tags and not tag_limits.take(engine):
+                break
             engine.begin_attempt()
             try:
                 if timeout is None:
@@ -481,6 +488,8 @@ def run_task_sync(engine: TaskRunEngine) -> State:
                 delay = engine.handle_exception(exc)
                 if delay is None:
                     break
+                if engine.slots is not None:
+                    tag_limits.release(engine)  # no slot is held during a retry's delay
                 if delay:
                     time.sleep(delay)
                 continue
@@ -489,8 +498,12 @@ def run_task_sync(engine: TaskRunEngine) -> State:
                 raise
             engine.handle_success(result)
             break
+        if engine.slots is not None:
+            tag_limits.release(engine)
         return engine.finish()
     finally:
+        if engine.slots is not None:  # a crash: given back on the way out
+            tag_limits.release(engine)
         task_run_context.reset(token)
 
 
@@ -509,6 +522,8 @@ async def run_task_async(engine: TaskRunEngine) -> State:
         args, kwargs = call
         timeout = task.timeout_seconds
         while True:
+            if engine.task_run.tags and not await tag_limits.atake(engine):
+                break
             engine.begin_attempt()
             try:
                 if timeout is None:
@@ -523,6 +538,8 @@ async def run_task_async(engine: TaskRunEngine) -> State:
                 delay = engine.handle_exception(exc)
                 if delay is None:
                     break
+                if engine.slots is not None:
+                    await tag_limits.arelease(engine)
                 if delay:
                     await asyncio.sleep(delay)
                 continue
@@ -531,65 +548,10 @@ async def run_task_async(engine: TaskRunEngine) -> State:
                 raise
             engine.handle_success(result)
             break
+        if engine.slots is not None:
+            await tag_limits.arelease(engine)
         return engine.finish()
     finally:
-        task_run_context.reset(token)
-
-
-def run_task_generator(engine: TaskRunEngine) -> Generator[Any, Any, State]:
-    """Run a generator task: yields its values; the run completes when it is exhausted."""
-    token = task_run_context.set(engine.context)
-    try:
-        call = engine.resolve_inputs()
-        if call is None:
-            return engine.task_run.state
-        args, kwargs = call
-        engine.begin_attempt()
-        try:
-            gen = engine.task.fn(*args, **kwargs)
-            returned = yield from _contextual(gen, engine)
-        except Exception as exc:
-            engine.handle_exception(exc)
-        else:
-            engine.handle_success(returned)
-        return engine.finish()
-    finally:
-        task_run_context.reset(token)
-
-
-def _contextual(gen: Generator[Any, Any, Any], engine: TaskRunEngine) -> Generator[Any, Any, Any]:
-    # The consumer runs between yields outside the task's context; restore it
-    # around each step of the user's generator.
-    value: Any = None
-    while True:
-        token = task_run_context.set(engine.context)
-        try:
-            item = gen.send(value)
-        except StopIteration as stop:
-            return stop.value
-        finally:
-            task_run_context.reset(token)
-        value = yield item
-
-
-async def run_task_async_generator(engine: TaskRunEngine) -> AsyncGenerator[Any, None]:
-    """Run an async generator task, yielding its values."""
-    token = task_run_context.set(engine.context)
-    try:
-        call = engine.resolve_inputs()
-        if call is None:
-            return
-        args, kwargs = call
-        engine.begin_attempt()
-        try:
-            async for item in engine.task.fn(*args, **kwargs):
-                task_run_context.reset(token)
-                yield item
-                token = task_run_context.set(engine.context)
-        except Exception as exc:
-            engine.handle_exception(exc)
-        else:
-            engine.handle_success(None)
-        engine.finish()
-    finally:
+        if engine.slots is not None:  # a crash or a cancellation: given back without awaiting
+            tag_limits.release(engine)
         task_run_context.reset(token)

@@ -22,6 +22,7 @@ from legato.server.api import (
     admin,
     artifacts,
     block_documents,
+    concurrency_limits,
     flow_runs,
     flows,
     logs,
@@ -50,6 +51,8 @@ _ROUTERS = (
     artifacts.router,
     variables.router,
     block_documents.router,
+    concurrency_limits.router,
+    concurrency_limits.tag_router,
 )
 
 

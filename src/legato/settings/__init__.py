@@ -21,6 +21,7 @@ from legato.settings.context import (
 from legato.settings.models import (
     SETTINGS,
     ApiSettings,
+    ConcurrencySettings,
     DatabaseSettings,
     FlowsSettings,
     LoggingSettings,
@@ -56,6 +57,7 @@ __all__ = [
     "SETTINGS",
     "SOURCES",
     "ApiSettings",
+    "ConcurrencySettings",
     "DatabaseSettings",
     "FlowsSettings",
     "LoggingSettings",

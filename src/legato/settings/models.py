@@ -251,6 +251,16 @@ class ResultsSettings(Section):
     )
 
 
+class ConcurrencySettings(Section):
+    """Concurrency and rate limits shared by every process recording to one store."""
+
+    lease_duration_seconds: float = setting(
+        default=30.0,
+        doc="How long a held concurrency slot outlives a holder that stops renewing it (dies).",
+        check=greater_than(0),
+    )
+
+
 class ServerApiSettings(Section):
     """Where ``legato server start`` listens, and who may call it."""
 
@@ -298,6 +308,7 @@ class Settings(Section):
     tasks: TasksSettings = section(default_factory=TasksSettings)
     task_runner: TaskRunnerSettings = section(default_factory=TaskRunnerSettings)
     results: ResultsSettings = section(default_factory=ResultsSettings)
+    concurrency: ConcurrencySettings = section(default_factory=ConcurrencySettings)
     server: ServerSettings = section(default_factory=ServerSettings)
     # Where each value came from; internal (no doc), so not part of equality or repr.
     sources: Mapping[str, SettingSource] = section(default_factory=lambda: MappingProxyType({}))

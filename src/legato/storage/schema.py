@@ -17,6 +17,9 @@ from legato.storage.types import JSON, UUID, Timestamp
 __all__ = [
     "artifacts",
     "block_documents",
+    "concurrency_lease_limits",
+    "concurrency_leases",
+    "concurrency_limits",
     "flow_runs",
     "flows",
     "logs",
@@ -193,4 +196,48 @@ variables = sa.Table(
     sa.Column("tags", JSON, nullable=False, server_default="[]"),
     sa.Column("created", Timestamp, nullable=False),
     sa.Column("updated", Timestamp, nullable=False),
+)
+
+# Concurrency and rate limits, by name (tag limits are named "tag:<tag>"). A
+# limit's slots in use are the slots of its unexpired leases (below) plus, for a
+# rate limit, ``decayed_slots`` as of ``decay_updated``, draining at
+# ``slot_decay_per_second``. See orchestration/concurrency_leases.py.
+concurrency_limits = sa.Table(
+    "concurrency_limits",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("limit", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("slot_decay_per_second", sa.Float, nullable=False, server_default="0"),
+    sa.Column("denied_slots", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("decayed_slots", sa.Float, nullable=False, server_default="0"),
+    sa.Column("decay_updated", Timestamp, nullable=False),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("updated", Timestamp, nullable=False),
+)
+
+# Slots held: a lease holds ``slots`` on each of its limits until it is released
+# or its ``expiration`` passes (its holder stopped renewing it). No foreign keys,
+# like the run tables: the service deletes a lease with its rows in
+# ``concurrency_lease_limits`` in one transaction.
+concurrency_leases = sa.Table(
+    "concurrency_leases",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("expiration", Timestamp, nullable=False),
+    sa.Column("slots", sa.Integer, nullable=False),
+    sa.Column("holder", JSON),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Index(None, "expiration"),
+)
+
+# Which limits each lease holds: the slots in use of a limit are found from its
+# rows here (an index on limit_id), not by scanning every lease.
+concurrency_lease_limits = sa.Table(
+    "concurrency_lease_limits",
+    metadata,
+    sa.Column("lease_id", UUID, primary_key=True),
+    sa.Column("limit_id", UUID, primary_key=True),
+    sa.Index(None, "limit_id"),
 )

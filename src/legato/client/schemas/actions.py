@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
+from legato.client.schemas.concurrency import (
+    ConcurrencyLimitCreate,
+    GlobalConcurrencyLimitCreate,
+    GlobalConcurrencyLimitUpdate,
+)
 from legato.client.schemas.objects import (
     FlowRunPolicy,
     LegatoBaseModel,
@@ -24,10 +29,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ArtifactCreate",
     "ArtifactUpdate",
+    "ConcurrencyLimitCreate",
     "FlowCreate",
     "Int32",
     "FlowRunCreate",
     "FlowRunUpdate",
+    "GlobalConcurrencyLimitCreate",
+    "GlobalConcurrencyLimitUpdate",
     "LogCreate",
     "StateCreate",
     "TaskRunCreate",

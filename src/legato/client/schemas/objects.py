@@ -25,6 +25,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from legato.client.schemas.concurrency import (
+    ConcurrencyAcquisition,
+    ConcurrencyLease,
+    ConcurrencyLimit,
+    GlobalConcurrencyLimit,
+    MinimalConcurrencyLimitResponse,
+)
 from legato.states import StateType
 
 if TYPE_CHECKING:
@@ -32,13 +39,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Artifact",
+    "ConcurrencyAcquisition",
+    "ConcurrencyLease",
+    "ConcurrencyLimit",
     "Constant",
     "DependencyResult",
     "Flow",
     "FlowRun",
     "FlowRunPolicy",
     "FlowRunResult",
+    "GlobalConcurrencyLimit",
     "Log",
+    "MinimalConcurrencyLimitResponse",
     "ObjectBaseModel",
     "OrchestrationResult",
     "Parameter",
