@@ -23,6 +23,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from legato._types import UNSET, Unset
+from legato.client._embedded_deployments import DeploymentsMixin
+from legato.client._embedded_work_pools import WorkPoolsMixin
 from legato.client.base import Row
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, StorageError
 from legato.storage import writes
@@ -54,7 +56,7 @@ __all__ = ["EmbeddedClient"]
 T = TypeVar("T")
 
 
-class EmbeddedClient:
+class EmbeddedClient(WorkPoolsMixin, DeploymentsMixin):
     """A ``Client`` over the SQLite file at ``database_path``.
 
     Opening creates the file (and its directory) if needed and brings the
@@ -185,6 +187,10 @@ class EmbeddedClient:
         tags: Iterable[str] | None = None,
         parent_task_run_id: Any = None,
         state: args.StateLike | None = None,
+        work_pool_name: str | None = None,
+        work_queue_name: str | None = None,
+        job_variables: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> FlowRun:
         """Create a flow run of ``flow`` (a ``@flow`` or a name) in ``state`` (default PENDING)."""
         from legato.client import _arguments as args
@@ -202,6 +208,10 @@ class EmbeddedClient:
                 tags=tags,
                 parent_task_run_id=parent_task_run_id,
                 state=state,
+                work_pool_name=work_pool_name,
+                work_queue_name=work_queue_name,
+                job_variables=job_variables,
+                idempotency_key=idempotency_key,
             )
             return flow_runs.create_flow_run(connection, body)
 
@@ -278,8 +288,11 @@ class EmbeddedClient:
         flow_version: str | None = None,
         parameters: Mapping[str, Any] | None = None,
         tags: Iterable[str] | None = None,
+        infrastructure_pid: str | None = None,
+        job_variables: Mapping[str, Any] | None = None,
     ) -> None:
-        """Change a flow run's name, version, parameters or tags; raises ObjectNotFound."""
+        """Change a flow run's name, version, parameters, tags, infrastructure pid or job
+        variables; raises ObjectNotFound."""
         from legato.client.schemas.actions import FlowRunUpdate
         from legato.orchestration import flow_runs
 
@@ -288,6 +301,8 @@ class EmbeddedClient:
             flow_version=flow_version,
             parameters=None if parameters is None else dict(parameters),
             tags=None if tags is None else list(tags),
+            infrastructure_pid=infrastructure_pid,
+            job_variables=None if job_variables is None else dict(job_variables),
         )
         self._change_run(
             "flow run", flow_run_id, lambda c, run_id: flow_runs.update_flow_run(c, run_id, update)

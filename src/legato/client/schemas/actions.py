@@ -8,9 +8,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
+from legato.client.schemas._base import LegatoBaseModel
+from legato.client.schemas._deployments import (
+    DeploymentCreate,
+    DeploymentFlowRunCreate,
+    DeploymentScheduleCreate,
+    DeploymentScheduleUpdate,
+    DeploymentUpdate,
+)
+from legato.client.schemas._work_pools import (
+    WorkPoolCreate,
+    WorkPoolUpdate,
+    WorkQueueCreate,
+    WorkQueueUpdate,
+)
 from legato.client.schemas.objects import (
     FlowRunPolicy,
-    LegatoBaseModel,
     State,
     StateDetails,
     TaskInput,
@@ -24,6 +37,11 @@ if TYPE_CHECKING:
 __all__ = [
     "ArtifactCreate",
     "ArtifactUpdate",
+    "DeploymentCreate",
+    "DeploymentFlowRunCreate",
+    "DeploymentScheduleCreate",
+    "DeploymentScheduleUpdate",
+    "DeploymentUpdate",
     "FlowCreate",
     "Int32",
     "FlowRunCreate",
@@ -33,6 +51,10 @@ __all__ = [
     "TaskRunCreate",
     "VariableCreate",
     "VariableUpdate",
+    "WorkPoolCreate",
+    "WorkPoolUpdate",
+    "WorkQueueCreate",
+    "WorkQueueUpdate",
 ]
 
 
@@ -88,8 +110,20 @@ class FlowRunCreate(ActionBaseModel):
     state: StateCreate | None = None
     tags: list[str] = Field(default_factory=list)
     labels: dict[str, Any] = Field(default_factory=dict)
-    idempotency_key: str | None = None
+    idempotency_key: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="A run of this flow with this key exists already: it is returned instead.",
+    )
     empirical_policy: FlowRunPolicy = Field(default_factory=FlowRunPolicy)
+    deployment_id: uuid.UUID | None = None
+    work_pool_name: str | None = Field(
+        default=None, description="The work pool whose workers run it (its queue: work_queue_name)."
+    )
+    work_queue_name: str | None = Field(
+        default=None, description="A queue of work_pool_name (default: the pool's default queue)."
+    )
+    job_variables: dict[str, Any] | None = None
 
 
 class FlowRunUpdate(ActionBaseModel):
@@ -168,3 +202,7 @@ class VariableUpdate(ActionBaseModel):
     name: str | None = None
     value: Any = None
     tags: list[str] | None = None
+
+
+# DeploymentFlowRunCreate.state is a StateCreate, defined above (see _deployments).
+DeploymentFlowRunCreate.model_rebuild(_types_namespace={"StateCreate": StateCreate})
