@@ -32,6 +32,11 @@ def __getattr__(name: str) -> _Any:
         from legato.client import get_client
 
         return get_client
+    # serve loads the deployments package (and, when called, the client and a worker loop).
+    if name == "serve":
+        from legato.deployments.serve import serve
+
+        return serve
     raise AttributeError(f"module 'legato' has no attribute {name!r}")
 
 
@@ -50,6 +55,7 @@ __all__ = [
     "get_run_context",
     "get_run_logger",
     "quote",
+    "serve",
     "tags",
     "task",
     "unmapped",

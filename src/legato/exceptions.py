@@ -2,6 +2,7 @@
 
     LegatoError
     ├── ConfigurationError        bad settings, unusable LEGATO_HOME
+    │   └── ProjectFileError      a legato.yaml / prefect.yaml with bad keys or values
     ├── StorageError              the store could not be read or written
     │   ├── CorruptResult         a stored result that cannot be decoded
     │   └── ResultLocked          a write to a result key another holder locked
@@ -10,6 +11,10 @@
     ├── MissingResult             a persisted result that is not where its record says
     ├── LockNotHeld               release_lock by a holder that does not hold it
     ├── TransactionError          a transaction used in a way it cannot support
+    ├── EntrypointError           a deployment entrypoint that names no loadable flow
+    ├── StepExecutionError        a deployment pull step that is unknown or failed
+    ├── InfrastructureNotFound    a worker's run whose process no longer exists
+    ├── InfrastructureNotAvailable  a run's process on another machine than this worker
     ├── ObjectNotFound            an id or name that does not exist
     │   └── LeaseExpired          renewing a concurrency lease that expired or was released
     ├── ObjectAlreadyExists
@@ -17,6 +22,7 @@
     ├── MissingContextError       an API that needs a run, called outside one
     ├── AcquireConcurrencySlotTimeoutError  no slot of a concurrency limit within timeout_seconds
     ├── ConcurrencySlotAcquisitionError     slots that waiting cannot give (missing limit, occupy > limit)
+    ├── InvalidSchedule           a bad cron, rrule, interval or time zone
     ├── ParameterError            bad input to a flow or task
     │   ├── ParameterTypeError
     │   ├── ParameterBindError
@@ -263,6 +269,48 @@ class ConcurrencySlotAcquisitionError(LegatoError):
         self.names = list(names)
 
 
+class ProjectFileError(ConfigurationError):
+    """A project file (legato.yaml, prefect.yaml) that cannot be used.
+
+    ``problems`` holds one ``(line, key, message)`` per problem found (line is
+    1-based, 0 when unknown); the message names the file, each line and key.
+    """
+
+    def __init__(self, message: str, path: str, problems: list[tuple[int, str, str]]) -> None:
+        super().__init__(message)
+        self.path = path
+        self.problems = problems
+
+
+class EntrypointError(LegatoError):
+    """An entrypoint (``path/to/file.py:flow_fn`` or ``module:flow_fn``) that names no flow."""
+
+    def __init__(self, message: str, entrypoint: str) -> None:
+        super().__init__(message)
+        self.entrypoint = entrypoint
+
+
+class StepExecutionError(LegatoError):
+    """A deployment step (pull step) that is unknown, has bad arguments or failed."""
+
+    def __init__(self, message: str, step: str) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+class InfrastructureNotFound(LegatoError):
+    """The process (or other infrastructure) a worker started for a run no longer exists."""
+
+
+class InfrastructureNotAvailable(LegatoError):
+    """A run's infrastructure that this worker cannot reach (e.g. a process on another host)."""
+
+
+class InvalidSchedule(LegatoError, ValueError):
+    """A schedule that cannot be used: a bad cron or rrule, an unknown time zone,
+    a non-positive interval, or not exactly one of cron/interval/rrule."""
+
+
 __all__ = [
     "Abort",
     "AcquireConcurrencySlotTimeoutError",
@@ -271,9 +319,13 @@ __all__ = [
     "ConfigurationError",
     "CorruptResult",
     "CrashedRun",
+    "EntrypointError",
     "FailedRun",
     "FlowRunTimeoutError",
     "FutureError",
+    "InfrastructureNotAvailable",
+    "InfrastructureNotFound",
+    "InvalidSchedule",
     "InvalidStateTransition",
     "LeaseExpired",
     "LegatoError",
@@ -288,11 +340,13 @@ __all__ = [
     "ParameterBindError",
     "ParameterError",
     "ParameterTypeError",
+    "ProjectFileError",
     "ResultLocked",
     "RunError",
     "SerializationError",
     "ServerUnavailable",
     "SignatureMismatchError",
+    "StepExecutionError",
     "StorageError",
     "TaskRunTimeoutError",
     "TransactionError",

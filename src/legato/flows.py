@@ -220,6 +220,99 @@ class Flow(Generic[P, R]):
 
         return call_flow(self, args, kwargs, return_state)
 
+    # -- deployments (legato.deployments does the work) -----------------------------
+    def to_deployment(
+        self,
+        name: str,
+        interval: Any = None,
+        cron: Any = None,
+        paused: bool | None = None,
+        schedule: Any = None,
+        schedules: Any = None,
+        concurrency_limit: int | None = None,
+        parameters: dict[str, Any] | None = None,
+        triggers: Any = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        version: str | None = None,
+        enforce_parameter_schema: bool = True,
+        work_pool_name: str | None = None,
+        work_queue_name: str | None = None,
+        job_variables: dict[str, Any] | None = None,
+        entrypoint_type: Any = "file_path",
+        rrule: Any = None,
+    ) -> Any:
+        """A ``RunnerDeployment`` of this flow, for ``legato.serve(...)`` or ``.apply()``."""
+        arguments = _arguments(locals())
+        from legato.deployments._flow_methods import to_deployment
+
+        return to_deployment(self, **arguments)
+
+    def serve(
+        self,
+        name: str | None = None,
+        interval: Any = None,
+        cron: Any = None,
+        paused: bool | None = None,
+        schedule: Any = None,
+        schedules: Any = None,
+        triggers: Any = None,
+        parameters: dict[str, Any] | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        version: str | None = None,
+        enforce_parameter_schema: bool = True,
+        pause_on_shutdown: bool = True,
+        print_starting_message: bool = True,
+        limit: int | None = None,
+        entrypoint_type: Any = "file_path",
+        rrule: Any = None,
+        concurrency_limit: int | None = None,
+    ) -> None:
+        """Create a deployment of this flow and run its runs in this process until stopped."""
+        arguments = _arguments(locals())
+        from legato.deployments._flow_methods import serve_flow
+
+        serve_flow(self, **arguments)
+
+    def deploy(
+        self,
+        name: str,
+        work_pool_name: str | None = None,
+        image: Any = None,
+        build: bool | None = None,
+        push: bool | None = None,
+        work_queue_name: str | None = None,
+        job_variables: dict[str, Any] | None = None,
+        interval: Any = None,
+        cron: Any = None,
+        rrule: Any = None,
+        paused: bool | None = None,
+        schedule: Any = None,
+        schedules: Any = None,
+        concurrency_limit: int | None = None,
+        triggers: Any = None,
+        parameters: dict[str, Any] | None = None,
+        description: str | None = None,
+        tags: list[str] | None = None,
+        version: str | None = None,
+        enforce_parameter_schema: bool = True,
+        entrypoint_type: Any = "file_path",
+        print_next_steps: bool = True,
+    ) -> Any:
+        """Create a deployment of this flow for a work pool's workers; its id."""
+        arguments = _arguments(locals())
+        from legato.deployments._flow_methods import deploy_flow
+
+        return deploy_flow(self, **arguments)
+
+    @classmethod
+    def from_source(cls, source: Any, entrypoint: str) -> Flow[..., Any]:
+        """The flow ``entrypoint`` names inside the local folder ``source``, ready to deploy."""
+        from legato.deployments._flow_methods import flow_from_source
+
+        return flow_from_source(source, entrypoint)
+
     def __repr__(self) -> str:
         return f"Flow(name={self.name!r})"
 
@@ -245,4 +338,20 @@ def flow(__fn: Any = None, **options: Any) -> Any:
     return decorator
 
 
-__all__ = ["Flow", "flow"]
+def _arguments(frame_locals: dict[str, Any]) -> dict[str, Any]:
+    """A method's arguments from its ``locals()``, without ``self``."""
+    return {key: value for key, value in frame_locals.items() if key not in ("self", "cls")}
+
+
+def load_flow_from_entrypoint(entrypoint: str, base_dir: Any = None) -> Flow[..., Any]:
+    """The flow ``'path/to/file.py:flow_fn'`` (or ``'package.module:flow_fn'``) names.
+
+    A relative file path is resolved against ``base_dir`` (default: the
+    current folder). Raises EntrypointError naming what is wrong and the fix.
+    """
+    from legato._entrypoints import load_flow_from_entrypoint as load
+
+    return load(entrypoint, base_dir)
+
+
+__all__ = ["Flow", "flow", "load_flow_from_entrypoint"]

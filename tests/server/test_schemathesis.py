@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
 
-pytestmark = pytest.mark.slow
+# One test walks every operation (about 80, work pools and deployments included):
+# more than the default 120 s per test on a busy VM.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 MAX_EXAMPLES = 25
 

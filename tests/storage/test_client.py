@@ -9,7 +9,7 @@ import pytest
 
 from legato.client import Client, EmbeddedClient, get_client
 from legato.exceptions import ObjectNotFound, StorageError
-from legato.storage.records import FLOW_RUN_FIELDS, RecordBatch
+from legato.storage.records import FLOW_RUN_FIELDS, FLOW_RUN_ORCHESTRATION_FIELDS, RecordBatch
 
 
 def test_embedded_client_is_a_client(client):
@@ -29,7 +29,8 @@ def test_flow_runs_come_back_decoded_with_flow_name(client, factory):
     assert row["created"].tzinfo is UTC
     assert row["updated"] == datetime.fromtimestamp(run.updated, UTC)
     assert row["end_time"] is None
-    assert set(row) == {*FLOW_RUN_FIELDS, "flow_name"}
+    assert set(row) == {*FLOW_RUN_FIELDS, *FLOW_RUN_ORCHESTRATION_FIELDS, "flow_name"}
+    assert (row["job_variables"], row["auto_scheduled"], row["work_pool_name"]) == ({}, False, None)
 
 
 def test_read_flow_runs_filters_and_pages_newest_first(client, factory):

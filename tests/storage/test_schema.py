@@ -139,7 +139,13 @@ def test_fresh_database_and_first_write_load_neither_sqlalchemy_nor_alembic(tmp_
 
 
 def test_schema_tables_carry_the_record_fields():
-    from legato.storage.records import FLOW_RUN_FIELDS, LOG_FIELDS, STATE_FIELDS, TASK_RUN_FIELDS
+    from legato.storage.records import (
+        FLOW_RUN_FIELDS,
+        FLOW_RUN_ORCHESTRATION_FIELDS,
+        LOG_FIELDS,
+        STATE_FIELDS,
+        TASK_RUN_FIELDS,
+    )
     from legato.storage.writes import FLOW_FIELDS
 
     columns = {
@@ -147,7 +153,8 @@ def test_schema_tables_carry_the_record_fields():
         for table in metadata.sorted_tables
     }
     # Rows are tuples bound in field order: the fields must be the columns, in order.
-    assert columns["flow_runs"] == FLOW_RUN_FIELDS
+    # The orchestration columns follow: the recorder's upserts never name them.
+    assert columns["flow_runs"] == FLOW_RUN_FIELDS + FLOW_RUN_ORCHESTRATION_FIELDS
     assert columns["task_runs"] == TASK_RUN_FIELDS
     assert columns["states"] == STATE_FIELDS
     assert columns["logs"] == LOG_FIELDS

@@ -32,6 +32,20 @@ app.add_typer(concurrency_limit.app, name="concurrency-limit")
 app.add_typer(global_concurrency_limit.app, name="global-concurrency-limit")
 app.add_typer(server.app, name="server")
 
+# Deployments, work pools and work queues (cli/deployment.py, work_pool.py, work_queue.py, deploy.py).
+from legato.cli import deploy, deployment, work_pool, work_queue  # noqa: E402
+
+app.add_typer(deployment.app, name="deployment")
+app.add_typer(work_pool.app, name="work-pool")
+app.add_typer(work_queue.app, name="work-queue")
+app.command("deploy")(deploy.deploy)
+
+# Workers and `legato init` (cli/worker.py, cli/init.py).
+from legato.cli import init, worker  # noqa: E402
+
+app.add_typer(worker.app, name="worker")
+app.command("init")(init.init)
+
 
 @app.command("version")
 @exits_on_error

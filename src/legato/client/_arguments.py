@@ -203,10 +203,18 @@ def flow_run_create(
     tags: Iterable[str] | None = None,
     parent_task_run_id: Any = None,
     state: StateLike | None = None,
+    work_pool_name: str | None = None,
+    work_queue_name: str | None = None,
+    job_variables: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
 ) -> FlowRunCreate:
     """The body that creates a flow run (parameters made JSON-safe, like the recorder)."""
     version = getattr(flow, "version", None)
     return FlowRunCreate(
+        work_pool_name=work_pool_name,
+        work_queue_name=work_queue_name,
+        job_variables=None if job_variables is None else dict(job_variables),
+        idempotency_key=idempotency_key,
         flow_id=flow_id,
         name=name,
         flow_version=None if version is None else str(version),

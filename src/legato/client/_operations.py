@@ -227,6 +227,10 @@ def create_flow_run(
     tags: Iterable[str] | None = None,
     parent_task_run_id: Any = None,
     state: args.StateLike | None = None,
+    work_pool_name: str | None = None,
+    work_queue_name: str | None = None,
+    job_variables: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
 ) -> Operation[FlowRun]:
     """Create a flow run of ``flow`` (a ``@flow`` or a name) in ``state`` (default PENDING)."""
     flow_name = args.flow_name_of(flow)
@@ -243,10 +247,17 @@ def create_flow_run(
             tags=tags,
             parent_task_run_id=parent_task_run_id,
             state=state,
+            work_pool_name=work_pool_name,
+            work_queue_name=work_queue_name,
+            job_variables=job_variables,
+            idempotency_key=idempotency_key,
         )
         try:
             response = yield Request(
-                "POST", "/flow_runs/", json=body.model_dump(mode="json"), is_idempotent=False
+                "POST",
+                "/flow_runs/",
+                json=body.model_dump(mode="json"),
+                is_idempotent=idempotency_key is not None,  # a resend finds the same run
             )
         except ObjectNotFound:
             if attempt:
@@ -317,13 +328,18 @@ def update_flow_run(
     flow_version: str | None = None,
     parameters: Mapping[str, Any] | None = None,
     tags: Iterable[str] | None = None,
+    infrastructure_pid: str | None = None,
+    job_variables: Mapping[str, Any] | None = None,
 ) -> Operation[None]:
-    """Change a flow run's name, version, parameters or tags; raises ObjectNotFound."""
+    """Change a flow run's name, version, parameters, tags, infrastructure pid or job
+    variables; raises ObjectNotFound."""
     update = FlowRunUpdate(
         name=name,
         flow_version=flow_version,
         parameters=None if parameters is None else dict(parameters),
         tags=None if tags is None else list(tags),
+        infrastructure_pid=infrastructure_pid,
+        job_variables=None if job_variables is None else dict(job_variables),
     )
     yield Request(
         "PATCH",

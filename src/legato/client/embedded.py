@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from legato._types import UNSET, Unset
 from legato.client._embedded_concurrency import EmbeddedConcurrencyMethods
+from legato.client._embedded_deployments import DeploymentsMixin
+from legato.client._embedded_work_pools import WorkPoolsMixin
 from legato.client.base import Row
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, StorageError
 from legato.storage import writes
@@ -55,7 +57,7 @@ __all__ = ["EmbeddedClient"]
 T = TypeVar("T")
 
 
-class EmbeddedClient(EmbeddedConcurrencyMethods):
+class EmbeddedClient(EmbeddedConcurrencyMethods, WorkPoolsMixin, DeploymentsMixin):
     """A ``Client`` over the SQLite file at ``database_path``.
 
     Opening creates the file (and its directory) if needed and brings the
@@ -186,6 +188,10 @@ class EmbeddedClient(EmbeddedConcurrencyMethods):
         tags: Iterable[str] | None = None,
         parent_task_run_id: Any = None,
         state: args.StateLike | None = None,
+        work_pool_name: str | None = None,
+        work_queue_name: str | None = None,
+        job_variables: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
     ) -> FlowRun:
         """Create a flow run of ``flow`` (a ``@flow`` or a name) in ``state`` (default PENDING)."""
         from legato.client import _arguments as args
@@ -203,6 +209,10 @@ class EmbeddedClient(EmbeddedConcurrencyMethods):
                 tags=tags,
                 parent_task_run_id=parent_task_run_id,
                 state=state,
+                work_pool_name=work_pool_name,
+                work_queue_name=work_queue_name,
+                job_variables=job_variables,
+                idempotency_key=idempotency_key,
             )
             return flow_runs.create_flow_run(connection, body)
 
@@ -279,8 +289,11 @@ class EmbeddedClient(EmbeddedConcurrencyMethods):
         flow_version: str | None = None,
         parameters: Mapping[str, Any] | None = None,
         tags: Iterable[str] | None = None,
+        infrastructure_pid: str | None = None,
+        job_variables: Mapping[str, Any] | None = None,
     ) -> None:
-        """Change a flow run's name, version, parameters or tags; raises ObjectNotFound."""
+        """Change a flow run's name, version, parameters, tags, infrastructure pid or job
+        variables; raises ObjectNotFound."""
         from legato.client.schemas.actions import FlowRunUpdate
         from legato.orchestration import flow_runs
 
@@ -289,6 +302,8 @@ class EmbeddedClient(EmbeddedConcurrencyMethods):
             flow_version=flow_version,
             parameters=None if parameters is None else dict(parameters),
             tags=None if tags is None else list(tags),
+            infrastructure_pid=infrastructure_pid,
+            job_variables=None if job_variables is None else dict(job_variables),
         )
         self._change_run(
             "flow run", flow_run_id, lambda c, run_id: flow_runs.update_flow_run(c, run_id, update)

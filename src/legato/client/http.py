@@ -32,6 +32,8 @@ import httpx
 
 from legato.client import _operations as ops
 from legato.client import _ops_concurrency as concurrency_ops
+from legato.client import _ops_deployments as deployment_ops
+from legato.client import _ops_work_pools as work_pool_ops
 from legato.client.errors import HttpError, ServerUnavailable
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, ParameterError
 
@@ -354,6 +356,36 @@ class SyncHttpClient(_HttpClient[httpx.Client]):
         concurrency_ops.release_concurrency_slots_with_lease
     )
     read_concurrency_leases = _sync(concurrency_ops.read_concurrency_leases)
+    create_deployment = _sync(deployment_ops.create_deployment)
+    read_deployment = _sync(deployment_ops.read_deployment)
+    read_deployment_by_name = _sync(deployment_ops.read_deployment_by_name)
+    read_deployments = _sync(deployment_ops.read_deployments)
+    count_deployments = _sync(deployment_ops.count_deployments)
+    update_deployment = _sync(deployment_ops.update_deployment)
+    delete_deployment = _sync(deployment_ops.delete_deployment)
+    pause_deployment = _sync(deployment_ops.pause_deployment)
+    resume_deployment = _sync(deployment_ops.resume_deployment)
+    create_deployment_schedules = _sync(deployment_ops.create_deployment_schedules)
+    read_deployment_schedules = _sync(deployment_ops.read_deployment_schedules)
+    update_deployment_schedule = _sync(deployment_ops.update_deployment_schedule)
+    delete_deployment_schedule = _sync(deployment_ops.delete_deployment_schedule)
+    create_flow_run_from_deployment = _sync(deployment_ops.create_flow_run_from_deployment)
+    create_work_pool = _sync(work_pool_ops.create_work_pool)
+    read_work_pool = _sync(work_pool_ops.read_work_pool)
+    read_work_pools = _sync(work_pool_ops.read_work_pools)
+    update_work_pool = _sync(work_pool_ops.update_work_pool)
+    delete_work_pool = _sync(work_pool_ops.delete_work_pool)
+    create_work_queue = _sync(work_pool_ops.create_work_queue)
+    read_work_queue = _sync(work_pool_ops.read_work_queue)
+    read_work_queue_by_name = _sync(work_pool_ops.read_work_queue_by_name)
+    read_work_queues = _sync(work_pool_ops.read_work_queues)
+    update_work_queue = _sync(work_pool_ops.update_work_queue)
+    delete_work_queue_by_id = _sync(work_pool_ops.delete_work_queue_by_id)
+    send_worker_heartbeat = _sync(work_pool_ops.send_worker_heartbeat)
+    read_workers_for_work_pool = _sync(work_pool_ops.read_workers_for_work_pool)
+    get_scheduled_flow_runs_for_work_pool = _sync(
+        work_pool_ops.get_scheduled_flow_runs_for_work_pool
+    )
 
 
 # -- the asynchronous client ------------------------------------------------------------
@@ -502,3 +534,33 @@ class AsyncHttpClient(_HttpClient[httpx.AsyncClient]):
         concurrency_ops.release_concurrency_slots_with_lease
     )
     read_concurrency_leases = _async(concurrency_ops.read_concurrency_leases)
+    create_deployment = _async(deployment_ops.create_deployment)
+    read_deployment = _async(deployment_ops.read_deployment)
+    read_deployment_by_name = _async(deployment_ops.read_deployment_by_name)
+    read_deployments = _async(deployment_ops.read_deployments)
+    count_deployments = _async(deployment_ops.count_deployments)
+    update_deployment = _async(deployment_ops.update_deployment)
+    delete_deployment = _async(deployment_ops.delete_deployment)
+    pause_deployment = _async(deployment_ops.pause_deployment)
+    resume_deployment = _async(deployment_ops.resume_deployment)
+    create_deployment_schedules = _async(deployment_ops.create_deployment_schedules)
+    read_deployment_schedules = _async(deployment_ops.read_deployment_schedules)
+    update_deployment_schedule = _async(deployment_ops.update_deployment_schedule)
+    delete_deployment_schedule = _async(deployment_ops.delete_deployment_schedule)
+    create_flow_run_from_deployment = _async(deployment_ops.create_flow_run_from_deployment)
+    create_work_pool = _async(work_pool_ops.create_work_pool)
+    read_work_pool = _async(work_pool_ops.read_work_pool)
+    read_work_pools = _async(work_pool_ops.read_work_pools)
+    update_work_pool = _async(work_pool_ops.update_work_pool)
+    delete_work_pool = _async(work_pool_ops.delete_work_pool)
+    create_work_queue = _async(work_pool_ops.create_work_queue)
+    read_work_queue = _async(work_pool_ops.read_work_queue)
+    read_work_queue_by_name = _async(work_pool_ops.read_work_queue_by_name)
+    read_work_queues = _async(work_pool_ops.read_work_queues)
+    update_work_queue = _async(work_pool_ops.update_work_queue)
+    delete_work_queue_by_id = _async(work_pool_ops.delete_work_queue_by_id)
+    send_worker_heartbeat = _async(work_pool_ops.send_worker_heartbeat)
+    read_workers_for_work_pool = _async(work_pool_ops.read_workers_for_work_pool)
+    get_scheduled_flow_runs_for_work_pool = _async(
+        work_pool_ops.get_scheduled_flow_runs_for_work_pool
+    )

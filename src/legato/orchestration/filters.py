@@ -139,7 +139,32 @@ def flow_run_conditions(model: f.FlowRunFilter | None) -> list[Condition]:
         parent = model.parent_task_run_id
         conditions += is_in(c.parent_task_run_id, parent.any_)
         conditions += _is_null(c.parent_task_run_id, parent.is_null_)
-    return _combine(model, conditions)
+    return _combine(model, conditions + _flow_run_placement(model))
+
+
+def _flow_run_placement(model: f.FlowRunFilter) -> list[Condition]:
+    """Conditions on a flow run's deployment, work pool, queue and idempotency key."""
+    c = flow_runs.c
+    conditions: list[Condition] = []
+    if model.deployment_id is not None:
+        deployment = model.deployment_id
+        conditions += _combine(
+            deployment,
+            is_in(c.deployment_id, deployment.any_)
+            + _is_null(c.deployment_id, deployment.is_null_),
+        )
+    if model.work_pool_name is not None:
+        conditions += is_in(c.work_pool_name, model.work_pool_name.any_)
+    if model.work_queue_name is not None:
+        queue = model.work_queue_name
+        conditions += _combine(
+            queue,
+            is_in(c.work_queue_name, queue.any_) + _is_null(c.work_queue_name, queue.is_null_),
+        )
+    if model.idempotency_key is not None:
+        key = model.idempotency_key
+        conditions += is_in(c.idempotency_key, key.any_) + _not_in(c.idempotency_key, key.not_any_)
+    return conditions
 
 
 def task_run_conditions(model: f.TaskRunFilter | None) -> list[Condition]:

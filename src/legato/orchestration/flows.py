@@ -18,7 +18,7 @@ from legato.engine.flow_engine import flow_id_for
 from legato.orchestration import filters
 from legato.orchestration._cascade import delete_flow_runs
 from legato.storage.queries._common import Row, fetch_all, fetch_one, page
-from legato.storage.schema import flow_runs, flows
+from legato.storage.schema import deployments, flow_runs, flows
 
 __all__ = [
     "count_flows",
@@ -107,6 +107,8 @@ def count_flows(
 
 
 def delete_flow(connection: Connection, flow_id: Any) -> bool:
-    """Delete a flow with its flow runs (and theirs: task runs, states, logs)."""
+    """Delete a flow with its flow runs (and theirs: task runs, states, logs) and deployments."""
     delete_flow_runs(connection, sa.select(flow_runs.c.id).where(flow_runs.c.flow_id == flow_id))
+    # Their schedules go with them (foreign key, ON DELETE CASCADE).
+    connection.execute(sa.delete(deployments).where(deployments.c.flow_id == flow_id))
     return bool(connection.execute(sa.delete(flows).where(flows.c.id == flow_id)).rowcount)

@@ -4,6 +4,12 @@
 row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
 already serializes writers), asks ``rules.decide``, and on ACCEPT appends a
 state row and updates the run (state columns and bookkeeping) together.
+
+Every transition is so a compare-and-set on the run's current state: two
+workers proposing PENDING for one SCHEDULED run get one ACCEPT and one
+ABORT (PENDING -> PENDING), never two ACCEPTs. A claim (SCHEDULED ->
+PENDING) of a run in a work queue is also refused (REJECT) while the queue
+or its pool is at its concurrency limit (``work_slots``).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from sqlalchemy.engine import Connection
 from legato.client.schemas import objects
 from legato.client.schemas.actions import StateCreate
 from legato.exceptions import ObjectNotFound
-from legato.orchestration import rules
+from legato.orchestration import rules, work_slots
 from legato.orchestration._runs import new_id, now, state_values, transition_values
 from legato.states import StateType
 from legato.storage.queries._common import Row, fetch_all, fetch_one
@@ -73,6 +79,10 @@ def set_run_state(
         force=force,
         seconds_until_scheduled=_seconds_until(run, at),
     )
+    if outcome.decision is rules.Decision.ACCEPT and _is_claim(kind, run, proposed, force):
+        refusal = work_slots.claim_refusal(connection, run)
+        if refusal is not None:
+            outcome = rules.Outcome(rules.Decision.REJECT, reason=refusal)
     if outcome.decision is not rules.Decision.ACCEPT:
         return StateChange(outcome, current_state(connection, kind, run))
     if run["state_timestamp"] is not None:
@@ -84,6 +94,17 @@ def set_run_state(
     }
     connection.execute(sa.update(table).where(table.c.id == run["id"]).values(**values))
     return StateChange(outcome, row)
+
+
+def _is_claim(kind: RunKind, run: Row, proposed: StateCreate, force: bool) -> bool:
+    """A worker claiming a scheduled flow run of a work queue (SCHEDULED -> PENDING)."""
+    return (
+        not force
+        and kind == "flow_run"
+        and proposed.type is StateType.PENDING
+        and run["state_type"] == StateType.SCHEDULED.value
+        and run.get("work_queue_id") is not None
+    )
 
 
 def append_state(

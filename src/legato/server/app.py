@@ -5,6 +5,8 @@ It mounts the routers under ``/api``, maps legato's errors to statuses
 set, and at startup brings the database to the schema's head (one query when
 it is there already). Handlers are plain functions run in FastAPI's thread
 pool; each calls the orchestration service through the app's ``Store``.
+The background services the settings enable (the scheduler, late runs:
+``server/services``) start after the schema check and stop at shutdown.
 """
 
 from __future__ import annotations
@@ -23,15 +25,18 @@ from legato.server.api import (
     artifacts,
     block_documents,
     concurrency_limits,
+    deployments,
     flow_runs,
     flows,
     logs,
     records,
     task_runs,
     variables,
+    work_pools,
 )
 from legato.server.auth import BasicAuthMiddleware
 from legato.server.errors import install_error_handlers
+from legato.server.services import enabled_services
 from legato.settings import Settings, get_current_settings
 from legato.storage.engine import store_url
 
@@ -53,6 +58,9 @@ _ROUTERS = (
     block_documents.router,
     concurrency_limits.router,
     concurrency_limits.tag_router,
+    deployments.router,
+    work_pools.router,
+    work_pools.queues_router,
 )
 
 
@@ -74,12 +82,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     url = store_url(settings)
     store = Store(url)
 
+    services = enabled_services(store, settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(database.ensure_schema, url)
+        for service in services:
+            await service.start()
         try:
             yield
         finally:
+            for service in services:
+                await service.stop()
             store.close()
 
     app = FastAPI(
@@ -94,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.services = services
     for router in _ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     install_error_handlers(app)

@@ -280,11 +280,85 @@ class ServerLogsSettings(Section):
     )
 
 
+class SchedulerServiceSettings(Section):
+    """The scheduler: deployment schedules -> scheduled flow runs, ahead of time."""
+
+    enabled: bool = setting(default=True, doc="Run the scheduler service in the server.")
+    loop_seconds: float = setting(
+        default=10.0, doc="Seconds between two passes of the scheduler.", check=greater_than(0)
+    )
+    horizon_seconds: float = setting(
+        default=100 * 24 * 3600.0,
+        doc="How far ahead runs are created, in seconds (default 100 days).",
+        check=greater_than(0),
+    )
+    min_runs: int = setting(
+        default=3,
+        doc="Runs kept ahead per schedule even beyond the horizon.",
+        check=at_least(0),
+    )
+    max_runs: int = setting(
+        default=100, doc="Most runs kept ahead per schedule.", check=at_least(1)
+    )
+
+
+class LateRunsServiceSettings(Section):
+    """The late-runs service: scheduled runs that did not start in time become Late."""
+
+    enabled: bool = setting(default=True, doc="Run the late-runs service in the server.")
+    loop_seconds: float = setting(
+        default=5.0,
+        doc="Seconds between two passes of the late-runs service.",
+        check=greater_than(0),
+    )
+    grace_seconds: float = setting(
+        default=15.0,
+        doc="Seconds after its scheduled time before a run that has not started is Late.",
+        check=at_least(0),
+    )
+
+
+class ServerServicesSettings(Section):
+    """The server's background services."""
+
+    scheduler: SchedulerServiceSettings = section(default_factory=SchedulerServiceSettings)
+    late_runs: LateRunsServiceSettings = section(default_factory=LateRunsServiceSettings)
+
+
 class ServerSettings(Section):
     """The REST server (``legato server start``)."""
 
     api: ServerApiSettings = section(default_factory=ServerApiSettings)
     logs: ServerLogsSettings = section(default_factory=ServerLogsSettings)
+    services: ServerServicesSettings = section(default_factory=ServerServicesSettings)
+
+
+class WorkerSettings(Section):
+    """Workers (``legato worker start``): polling, heartbeats, cancellation."""
+
+    query_seconds: float = setting(
+        default=1.0,
+        doc="Seconds between two polls of a worker for scheduled runs (and cancellations).",
+        check=greater_than(0),
+    )
+    prefetch_seconds: float = setting(
+        default=10.0,
+        doc="How far ahead a worker reads scheduled runs; each is claimed at its scheduled time.",
+        check=at_least(0),
+    )
+    heartbeat_seconds: float = setting(
+        default=30.0, doc="Seconds between two heartbeats of a worker.", check=greater_than(0)
+    )
+    cancellation_grace_seconds: float = setting(
+        default=30.0,
+        doc="Seconds a cancelled run's process gets after SIGTERM before SIGKILL.",
+        check=at_least(0),
+    )
+    backoff_max_seconds: float = setting(
+        default=30.0,
+        doc="Longest wait between two tries of a worker whose server is unreachable.",
+        check=greater_than(0),
+    )
 
 
 class Settings(Section):
@@ -310,6 +384,7 @@ class Settings(Section):
     results: ResultsSettings = section(default_factory=ResultsSettings)
     concurrency: ConcurrencySettings = section(default_factory=ConcurrencySettings)
     server: ServerSettings = section(default_factory=ServerSettings)
+    worker: WorkerSettings = section(default_factory=WorkerSettings)
     # Where each value came from; internal (no doc), so not part of equality or repr.
     sources: Mapping[str, SettingSource] = section(default_factory=lambda: MappingProxyType({}))
 

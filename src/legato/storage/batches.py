@@ -3,7 +3,8 @@
 ``write_batch(connection, batch)`` writes one ``RecordBatch`` (records.py:
 tuples in column order, POSIX-second timestamps, JSON as text) in the
 caller's transaction, with the semantics of ``writes.write_batch``: runs are
-upserts (the latest snapshot wins, ``created`` keeps its first value), flows,
+upserts (the latest snapshot wins, ``created`` keeps its first value, and a
+flow run its first ``expected_start_time``), flows,
 states and logs are inserted once, and writing a batch twice changes nothing.
 ``delete_flow_run`` deletes a run with its task runs, states and logs.
 
@@ -158,7 +159,8 @@ _CONVERTERS: dict[str, Callable[[Sequence[Any]], list[Any]]] = {
 
 def _column_arrays(table: writes.TableWrite, rows: writes.Rows) -> list[list[Any]]:
     if table.is_upsert:
-        rows = _merge_snapshots(rows, table.columns.index("created"))
+        kept = tuple(table.columns.index(name) for name in table.keep)
+        rows = _merge_snapshots(rows, (table.columns.index("created"), *kept))
     elif table is writes.FLOWS:
         rows = sorted(rows, key=itemgetter(0))  # in id order, like the runs (module doc)
     columns = zip(*rows, strict=True)
@@ -168,12 +170,17 @@ def _column_arrays(table: writes.TableWrite, rows: writes.Rows) -> list[list[Any
     ]
 
 
-def _merge_snapshots(rows: writes.Rows, created: int) -> list[Sequence[Any]]:
-    """One row per id, in id order: the last snapshot, with the first one's ``created``."""
+def _merge_snapshots(rows: writes.Rows, first: tuple[int, ...]) -> list[Sequence[Any]]:
+    """One row per id, in id order: the last snapshot, with the first one's ``created``
+    and kept columns (the indexes in ``first``; a kept column's first non-NULL value)."""
     latest: dict[Any, Sequence[Any]] = {}
     for row in rows:
         earlier = latest.get(row[0])
         if earlier is not None:
-            row = (*row[:created], earlier[created], *row[created + 1 :])
+            merged = list(row)
+            for index in first:
+                if earlier[index] is not None:
+                    merged[index] = earlier[index]
+            row = tuple(merged)
         latest[row[0]] = row
     return [latest[key] for key in sorted(latest)]

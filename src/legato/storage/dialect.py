@@ -10,6 +10,13 @@ Queries use these instead of testing the dialect themselves:
 - ``json_array_holds(column, text)``: whether the JSON array of strings in
   ``column`` holds ``text``. On PostgreSQL ``column @> jsonb_build_array(text)``;
   on SQLite an ``EXISTS`` over ``json_each(column)``.
+- ``insert_ignoring_conflicts(connection, table)``: ``INSERT ... ON CONFLICT
+  DO NOTHING`` (any unique constraint or index, partial ones included); both
+  databases spell it alike, but SQLAlchemy builds it per dialect.
+- ``plus_seconds(column, seconds)``: a timestamp column moved by a number of
+  seconds (an SQL expression, e.g. another column). SQLite keeps POSIX
+  seconds: ``column + seconds``; PostgreSQL ``column + make_interval(secs =>
+  seconds)``. Compare it with a bound time like the column itself.
 """
 
 from __future__ import annotations
@@ -17,11 +24,14 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["bytewise", "json_array_holds"]
+from legato.storage.types import Timestamp
+
+__all__ = ["bytewise", "insert_ignoring_conflicts", "json_array_holds", "plus_seconds"]
 
 
 class bytewise(FunctionElement[str]):
@@ -67,3 +77,42 @@ def _compile_json_array_holds_postgresql(
 ) -> str:
     column, text = (compiler.process(clause, **kwargs) for clause in element.clauses)
     return f"({column} @> jsonb_build_array(CAST({text} AS TEXT)))"
+
+
+def insert_ignoring_conflicts(connection: Connection, table: sa.Table) -> Any:
+    """``INSERT INTO table ... ON CONFLICT DO NOTHING`` for ``connection``'s database.
+
+    A row that would break any unique constraint or index is skipped (with
+    ``RETURNING``, only the rows inserted come back).
+    """
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+class plus_seconds(FunctionElement[Any]):
+    """A timestamp ``column`` plus ``seconds`` (see the module doc)."""
+
+    type = Timestamp()
+    inherit_cache = True
+    name = "plus_seconds"
+
+
+@compiles(plus_seconds, "sqlite")
+def _compile_plus_seconds_sqlite(
+    element: plus_seconds, compiler: SQLCompiler, **kwargs: Any
+) -> str:
+    column, seconds = (compiler.process(clause, **kwargs) for clause in element.clauses)
+    return f"({column} + ({seconds}))"
+
+
+@compiles(plus_seconds, "postgresql")
+def _compile_plus_seconds_postgresql(
+    element: plus_seconds, compiler: SQLCompiler, **kwargs: Any
+) -> str:
+    column, seconds = (compiler.process(clause, **kwargs) for clause in element.clauses)
+    return f"({column} + make_interval(secs => ({seconds})))"

@@ -51,6 +51,21 @@ FLOW_RUN_FIELDS = (
     "updated",  # the time of the flush, the same for every row of a batch
 )
 
+# The flow_runs columns after FLOW_RUN_FIELDS, in column order: set by
+# deployments and workers (orchestration), never by the recorder, whose
+# upserts name only FLOW_RUN_FIELDS and so leave these as they are.
+FLOW_RUN_ORCHESTRATION_FIELDS = (
+    "deployment_id",
+    "deployment_version",
+    "work_queue_name",
+    "work_queue_id",
+    "work_pool_name",
+    "idempotency_key",
+    "job_variables",  # JSON: this run's job variables (merged over the pool's and deployment's)
+    "infrastructure_pid",  # where the worker launched it (e.g. "host:pid")
+    "auto_scheduled",  # created by the scheduler
+)
+
 # The fields of a task run row (a tuple), in column order.
 TASK_RUN_FIELDS = (
     "id",

@@ -20,6 +20,8 @@ __all__ = [
     "concurrency_lease_limits",
     "concurrency_leases",
     "concurrency_limits",
+    "deployment_schedules",
+    "deployments",
     "flow_runs",
     "flows",
     "logs",
@@ -27,6 +29,9 @@ __all__ = [
     "states",
     "task_runs",
     "variables",
+    "work_pools",
+    "work_queues",
+    "workers",
 ]
 
 NAMING_CONVENTION = {
@@ -71,6 +76,21 @@ def _run_state_columns() -> list[sa.Column[object]]:
     ]
 
 
+def _flow_run_orchestration_columns() -> list[sa.Column[object]]:
+    """Flow-run columns that deployments and workers set (records.FLOW_RUN_ORCHESTRATION_FIELDS)."""
+    return [
+        sa.Column("deployment_id", UUID),
+        sa.Column("deployment_version", sa.String),
+        sa.Column("work_queue_name", sa.String),
+        sa.Column("work_queue_id", UUID),
+        sa.Column("work_pool_name", sa.String),
+        sa.Column("idempotency_key", sa.String),
+        sa.Column("job_variables", JSON, nullable=False, server_default="{}"),
+        sa.Column("infrastructure_pid", sa.String),
+        sa.Column("auto_scheduled", sa.Boolean, nullable=False, server_default=sa.false()),
+    ]
+
+
 flows = sa.Table(
     "flows",
     metadata,
@@ -93,10 +113,26 @@ flow_runs = sa.Table(
     sa.Column("parent_flow_run_id", UUID),
     sa.Column("parent_task_run_id", UUID),
     *_run_state_columns(),
+    # Orchestration columns (deployments, work pools): after the recorder's
+    # fields, which its upserts never name, so recording a run keeps them.
+    *_flow_run_orchestration_columns(),
     sa.Index(None, "created"),
     sa.Index(None, "state_type"),
     sa.Index(None, "flow_id"),
     _index_not_null("parent_flow_run_id"),
+    # A deployment's runs, by scheduled start (the scheduler's reads and deletes).
+    _index_not_null("deployment_id", "expected_start_time"),
+    # A work queue's runs by state, oldest scheduled start first (what a worker polls).
+    _index_not_null("work_queue_id", "state_type", "expected_start_time"),
+    # One run per flow and idempotency key.
+    sa.Index(
+        None,
+        "flow_id",
+        "idempotency_key",
+        unique=True,
+        sqlite_where=sa.text("idempotency_key IS NOT NULL"),
+        postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+    ),
 )
 
 task_runs = sa.Table(
@@ -196,6 +232,127 @@ variables = sa.Table(
     sa.Column("tags", JSON, nullable=False, server_default="[]"),
     sa.Column("created", Timestamp, nullable=False),
     sa.Column("updated", Timestamp, nullable=False),
+)
+
+# Where and how deployed runs execute: a pool of workers of one type, its
+# queues (priorities, concurrency limits) and the workers that poll it. A
+# pool's status and a worker's are computed when read, from heartbeats and
+# polls (orchestration.work_pools); ``status`` holds the last one written.
+work_pools = sa.Table(
+    "work_pools",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("type", sa.String, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("base_job_template", JSON, nullable=False, server_default="{}"),
+    sa.Column("is_paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("concurrency_limit", sa.Integer),
+    sa.Column("status", sa.String, nullable=False, server_default="NOT_READY"),
+    sa.Column("default_queue_id", UUID),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("updated", Timestamp, nullable=False),
+)
+
+work_queues = sa.Table(
+    "work_queues",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column(
+        "work_pool_id",
+        UUID,
+        sa.ForeignKey("work_pools.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("description", sa.Text),
+    # 1 is the highest: a worker drains queues in priority order.
+    sa.Column("priority", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("concurrency_limit", sa.Integer),
+    sa.Column("is_paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("last_polled", Timestamp),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("updated", Timestamp, nullable=False),
+    sa.UniqueConstraint("work_pool_id", "name"),
+)
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column(
+        "work_pool_id",
+        UUID,
+        sa.ForeignKey("work_pools.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("last_heartbeat_time", Timestamp, nullable=False),
+    sa.Column("heartbeat_interval_seconds", sa.Integer),
+    sa.Column("status", sa.String, nullable=False, server_default="OFFLINE"),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("updated", Timestamp, nullable=False),
+    sa.UniqueConstraint("work_pool_id", "name"),
+)
+
+# Deployments: a flow made runnable by name ("flow/deployment") with default
+# parameters, where its runs execute (a work pool and queue, or a serve
+# process) and when (its schedules). One per flow and name.
+deployments = sa.Table(
+    "deployments",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("flow_id", UUID, nullable=False),
+    sa.Column("version", sa.String),
+    sa.Column("description", sa.Text),
+    sa.Column("tags", JSON, nullable=False, server_default="[]"),
+    sa.Column("parameters", JSON, nullable=False, server_default="{}"),
+    sa.Column("parameter_openapi_schema", JSON),
+    sa.Column("enforce_parameter_schema", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("entrypoint", sa.String),
+    sa.Column("path", sa.String),
+    sa.Column("pull_steps", JSON),
+    sa.Column("work_pool_name", sa.String),
+    sa.Column("work_queue_name", sa.String),
+    sa.Column("job_variables", JSON, nullable=False, server_default="{}"),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("concurrency_limit", sa.Integer),
+    sa.Column("collision_strategy", sa.String),
+    sa.Column("last_polled", Timestamp),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("updated", Timestamp, nullable=False),
+    sa.UniqueConstraint("flow_id", "name"),
+)
+
+# A deployment's schedules (legato.schedules as JSON), each with its own
+# parameters (merged over the deployment's) and active flag.
+deployment_schedules = sa.Table(
+    "deployment_schedules",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column(
+        "deployment_id",
+        UUID,
+        sa.ForeignKey("deployments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("schedule", JSON, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("parameters", JSON, nullable=False, server_default="{}"),
+    sa.Column("slug", sa.String),
+    sa.Column("max_scheduled_runs", sa.Integer),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("updated", Timestamp, nullable=False),
+    sa.Index(None, "deployment_id"),
+    sa.Index(
+        None,
+        "deployment_id",
+        "slug",
+        unique=True,
+        sqlite_where=sa.text("slug IS NOT NULL"),
+        postgresql_where=sa.text("slug IS NOT NULL"),
+    ),
 )
 
 # Concurrency and rate limits, by name (tag limits are named "tag:<tag>"). A

@@ -16,7 +16,7 @@ SQLite (these statements) and PostgreSQL (``INSERT ... SELECT FROM unnest``
 with the same ``ON CONFLICT`` clauses).
 
 Runs are upserts (the latest snapshot wins; ``created`` keeps its first
-value). States and logs are appended; a repeated id is ignored, which makes a
+value, and a flow run its first ``expected_start_time``). States and logs are appended; a repeated id is ignored, which makes a
 batch idempotent, so a batch retried after an ambiguous failure cannot fail or
 duplicate rows.
 """
@@ -92,6 +92,7 @@ class TableWrite:
     columns: tuple[str, ...]
     conflict: str  # what follows ON CONFLICT
     sql: str  # ``?`` placeholders: sqlite3, row tuples as they are
+    keep: tuple[str, ...] = ()  # upserts: columns whose stored non-NULL value stays
 
     @property
     def is_upsert(self) -> bool:
@@ -107,20 +108,32 @@ def _insert_sql(table: str, columns: tuple[str, ...], values: str, conflict: str
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} ON CONFLICT {conflict}"
 
 
-def _table_write(table: str, columns: tuple[str, ...], conflict: str) -> TableWrite:
+def _table_write(
+    table: str, columns: tuple[str, ...], conflict: str, keep: tuple[str, ...] = ()
+) -> TableWrite:
     positional = f"({', '.join('?' for _ in columns)})"
-    return TableWrite(table, columns, conflict, _insert_sql(table, columns, positional, conflict))
+    sql = _insert_sql(table, columns, positional, conflict)
+    return TableWrite(table, columns, conflict, sql, keep)
 
 
-def _upsert(table: str, columns: tuple[str, ...]) -> TableWrite:
-    updates = ", ".join(
-        f"{name} = excluded.{name}" for name in columns if name not in ("id", "created")
-    )
-    return _table_write(table, columns, f"(id) DO UPDATE SET {updates}")
+def _upsert(table: str, columns: tuple[str, ...], keep: tuple[str, ...] = ()) -> TableWrite:
+    """Every column but ``id`` and ``created`` from the new row; ``keep``: the stored
+    value when it is not NULL."""
+
+    def update(name: str) -> str:
+        if name in keep:
+            return f"{name} = COALESCE({table}.{name}, excluded.{name})"
+        return f"{name} = excluded.{name}"
+
+    updates = ", ".join(update(name) for name in columns if name not in ("id", "created"))
+    return _table_write(table, columns, f"(id) DO UPDATE SET {updates}", keep)
 
 
 FLOWS = _table_write("flows", FLOW_FIELDS, "DO NOTHING")
-FLOW_RUNS = _upsert("flow_runs", FLOW_RUN_FIELDS)
+# A run created ahead of time (a deployment's scheduled run, which a worker
+# then starts) keeps its scheduled start when the engine records it; the
+# orchestration columns after FLOW_RUN_FIELDS are never named here at all.
+FLOW_RUNS = _upsert("flow_runs", FLOW_RUN_FIELDS, keep=("expected_start_time",))
 TASK_RUNS = _upsert("task_runs", TASK_RUN_FIELDS)
 STATES = _table_write("states", STATE_FIELDS, "(id) DO NOTHING")
 LOGS = _table_write("logs", LOG_FIELDS, "(id) DO NOTHING")

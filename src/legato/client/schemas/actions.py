@@ -8,6 +8,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
+from legato.client.schemas._base import LegatoBaseModel
+from legato.client.schemas._deployments import (
+    DeploymentCreate,
+    DeploymentFlowRunCreate,
+    DeploymentScheduleCreate,
+    DeploymentScheduleUpdate,
+    DeploymentUpdate,
+)
+from legato.client.schemas._work_pools import (
+    WorkPoolCreate,
+    WorkPoolUpdate,
+    WorkQueueCreate,
+    WorkQueueUpdate,
+)
 from legato.client.schemas.concurrency import (
     ConcurrencyLimitCreate,
     GlobalConcurrencyLimitCreate,
@@ -15,7 +29,6 @@ from legato.client.schemas.concurrency import (
 )
 from legato.client.schemas.objects import (
     FlowRunPolicy,
-    LegatoBaseModel,
     State,
     StateDetails,
     TaskInput,
@@ -30,6 +43,11 @@ __all__ = [
     "ArtifactCreate",
     "ArtifactUpdate",
     "ConcurrencyLimitCreate",
+    "DeploymentCreate",
+    "DeploymentFlowRunCreate",
+    "DeploymentScheduleCreate",
+    "DeploymentScheduleUpdate",
+    "DeploymentUpdate",
     "FlowCreate",
     "Int32",
     "FlowRunCreate",
@@ -41,6 +59,10 @@ __all__ = [
     "TaskRunCreate",
     "VariableCreate",
     "VariableUpdate",
+    "WorkPoolCreate",
+    "WorkPoolUpdate",
+    "WorkQueueCreate",
+    "WorkQueueUpdate",
 ]
 
 
@@ -96,8 +118,20 @@ class FlowRunCreate(ActionBaseModel):
     state: StateCreate | None = None
     tags: list[str] = Field(default_factory=list)
     labels: dict[str, Any] = Field(default_factory=dict)
-    idempotency_key: str | None = None
+    idempotency_key: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="A run of this flow with this key exists already: it is returned instead.",
+    )
     empirical_policy: FlowRunPolicy = Field(default_factory=FlowRunPolicy)
+    deployment_id: uuid.UUID | None = None
+    work_pool_name: str | None = Field(
+        default=None, description="The work pool whose workers run it (its queue: work_queue_name)."
+    )
+    work_queue_name: str | None = Field(
+        default=None, description="A queue of work_pool_name (default: the pool's default queue)."
+    )
+    job_variables: dict[str, Any] | None = None
 
 
 class FlowRunUpdate(ActionBaseModel):
@@ -176,3 +210,7 @@ class VariableUpdate(ActionBaseModel):
     name: str | None = None
     value: Any = None
     tags: list[str] | None = None
+
+
+# DeploymentFlowRunCreate.state is a StateCreate, defined above (see _deployments).
+DeploymentFlowRunCreate.model_rebuild(_types_namespace={"StateCreate": StateCreate})

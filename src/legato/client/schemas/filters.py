@@ -19,10 +19,34 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from legato.client.schemas._base import FilterBaseModel, Operator, OperatorFilter
+from legato.client.schemas._deployments import (
+    DeploymentFilter,
+    DeploymentFilterConcurrencyLimit,
+    DeploymentFilterFlowOrDeploymentName,
+    DeploymentFilterId,
+    DeploymentFilterName,
+    DeploymentFilterPaused,
+    DeploymentFilterTags,
+    DeploymentFilterWorkPoolName,
+    DeploymentFilterWorkQueueName,
+    DeploymentSort,
+)
+from legato.client.schemas._work_pools import (
+    WorkerFilter,
+    WorkerFilterLastHeartbeatTime,
+    WorkerFilterStatus,
+    WorkPoolFilter,
+    WorkPoolFilterId,
+    WorkPoolFilterName,
+    WorkPoolFilterType,
+    WorkQueueFilter,
+    WorkQueueFilterId,
+    WorkQueueFilterName,
+)
 from legato.client.schemas.sorting import (
     ArtifactSort,
     FlowRunSort,
@@ -34,6 +58,16 @@ from legato.client.schemas.sorting import (
 from legato.states import StateType
 
 __all__ = [
+    "DeploymentFilter",
+    "DeploymentFilterConcurrencyLimit",
+    "DeploymentFilterFlowOrDeploymentName",
+    "DeploymentFilterId",
+    "DeploymentFilterName",
+    "DeploymentFilterPaused",
+    "DeploymentFilterTags",
+    "DeploymentFilterWorkPoolName",
+    "DeploymentFilterWorkQueueName",
+    "DeploymentSort",
     "ArtifactFilter",
     "ArtifactFilterFlowRunId",
     "ArtifactFilterId",
@@ -46,10 +80,12 @@ __all__ = [
     "FlowFilterName",
     "FlowFilterTags",
     "FlowRunFilter",
+    "FlowRunFilterDeploymentId",
     "FlowRunFilterEndTime",
     "FlowRunFilterExpectedStartTime",
     "FlowRunFilterFlowVersion",
     "FlowRunFilterId",
+    "FlowRunFilterIdempotencyKey",
     "FlowRunFilterName",
     "FlowRunFilterParentFlowRunId",
     "FlowRunFilterParentTaskRunId",
@@ -58,6 +94,8 @@ __all__ = [
     "FlowRunFilterStateName",
     "FlowRunFilterStateType",
     "FlowRunFilterTags",
+    "FlowRunFilterWorkPoolName",
+    "FlowRunFilterWorkQueueName",
     "FlowRunSort",
     "FlowSort",
     "LogFilter",
@@ -85,26 +123,17 @@ __all__ = [
     "VariableFilterName",
     "VariableFilterTags",
     "VariableSort",
+    "WorkPoolFilter",
+    "WorkPoolFilterId",
+    "WorkPoolFilterName",
+    "WorkPoolFilterType",
+    "WorkQueueFilter",
+    "WorkQueueFilterId",
+    "WorkQueueFilterName",
+    "WorkerFilter",
+    "WorkerFilterLastHeartbeatTime",
+    "WorkerFilterStatus",
 ]
-
-
-class Operator(StrEnum):
-    """How a filter's set fields combine."""
-
-    and_ = "and_"
-    or_ = "or_"
-
-
-class FilterBaseModel(BaseModel):
-    """A filter: unknown fields are refused, so a typo cannot silently match everything."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class OperatorFilter(FilterBaseModel):
-    """A filter whose fields combine with ``operator``."""
-
-    operator: Operator = Operator.and_
 
 
 # -- flows
@@ -194,6 +223,27 @@ class FlowRunFilterParentTaskRunId(OperatorFilter):
     is_null_: bool | None = None
 
 
+class FlowRunFilterDeploymentId(OperatorFilter):
+    any_: list[uuid.UUID] | None = None
+    is_null_: bool | None = None
+
+
+class FlowRunFilterWorkPoolName(FilterBaseModel):
+    """legato: runs placed in these work pools."""
+
+    any_: list[str] | None = None
+
+
+class FlowRunFilterWorkQueueName(OperatorFilter):
+    any_: list[str] | None = None
+    is_null_: bool | None = None
+
+
+class FlowRunFilterIdempotencyKey(FilterBaseModel):
+    any_: list[str] | None = None
+    not_any_: list[str] | None = None
+
+
 class FlowRunFilter(OperatorFilter):
     id: FlowRunFilterId | None = None
     name: FlowRunFilterName | None = None
@@ -205,6 +255,10 @@ class FlowRunFilter(OperatorFilter):
     expected_start_time: FlowRunFilterExpectedStartTime | None = None
     parent_flow_run_id: FlowRunFilterParentFlowRunId | None = None
     parent_task_run_id: FlowRunFilterParentTaskRunId | None = None
+    deployment_id: FlowRunFilterDeploymentId | None = None
+    work_pool_name: FlowRunFilterWorkPoolName | None = None
+    work_queue_name: FlowRunFilterWorkQueueName | None = None
+    idempotency_key: FlowRunFilterIdempotencyKey | None = None
 
 
 # -- task runs

@@ -19,12 +19,35 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from legato.client.schemas._base import (
+    LegatoBaseModel,
+    ObjectBaseModel,
+    Row,
+    RowAccess,
+    as_text,
+)
+from legato.client.schemas._deployments import (
+    ConcurrencyLimitStrategy,
+    ConcurrencyOptions,
+    Deployment,
+    DeploymentResponse,
+    DeploymentSchedule,
+    DeploymentStatus,
+)
+from legato.client.schemas._work_pools import (
+    Worker,
+    WorkerStatus,
+    WorkPool,
+    WorkPoolStatus,
+    WorkQueue,
+    WorkQueueStatus,
+)
 from legato.client.schemas.concurrency import (
     ConcurrencyAcquisition,
     ConcurrencyLease,
@@ -33,6 +56,7 @@ from legato.client.schemas.concurrency import (
     MinimalConcurrencyLimitResponse,
 )
 from legato.states import StateType
+from legato.storage.records import FLOW_RUN_ORCHESTRATION_FIELDS
 
 if TYPE_CHECKING:
     from legato import states as engine_states
@@ -42,8 +66,14 @@ __all__ = [
     "ConcurrencyAcquisition",
     "ConcurrencyLease",
     "ConcurrencyLimit",
+    "ConcurrencyLimitStrategy",
+    "ConcurrencyOptions",
     "Constant",
     "DependencyResult",
+    "Deployment",
+    "DeploymentResponse",
+    "DeploymentSchedule",
+    "DeploymentStatus",
     "Flow",
     "FlowRun",
     "FlowRunPolicy",
@@ -66,65 +96,18 @@ __all__ = [
     "TaskRunPolicy",
     "TaskRunResult",
     "Variable",
+    "WorkPool",
+    "WorkPoolStatus",
+    "WorkQueue",
+    "WorkQueueStatus",
+    "Worker",
+    "WorkerFlowRunResponse",
+    "WorkerStatus",
 ]
-
-Row = dict[str, Any]
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-class LegatoBaseModel(BaseModel):
-    """Settings shared by every schema: unknown fields ignored, durations as seconds."""
-
-    model_config = ConfigDict(
-        extra="ignore", ser_json_timedelta="float", populate_by_name=True, use_enum_values=False
-    )
-
-
-class _RowAccess:
-    """Reading a model like its storage row (``as_row()``), as the CLI does.
-
-    A mixin listed before the pydantic base, so that these methods (``__iter__``
-    above all) win over ``BaseModel``'s; ``Mapping``, listed after it, adds
-    ``get``, ``keys``, ``items``...
-    """
-
-    def as_row(self) -> Row:
-        raise NotImplementedError
-
-    def __getitem__(self, key: str) -> Any:
-        return self.as_row()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.as_row())
-
-    def __len__(self) -> int:
-        return len(self.as_row())
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.as_row()
-
-
-class ObjectBaseModel(_RowAccess, LegatoBaseModel, Mapping[str, Any]):  # type: ignore[misc]
-    """An object with an id and timestamps, that also reads like its storage row."""
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    created: dt.datetime | None = None
-    updated: dt.datetime | None = None
-
-    def as_row(self) -> Row:
-        """The object as its storage row: ids as text, JSON fields decoded."""
-        row = self.model_dump(mode="python", by_alias=False)
-        return {
-            key: _text(value) if isinstance(value, uuid.UUID) else value
-            for key, value in row.items()
-        }
 
 
 # -- states -------------------------------------------------------------------
@@ -147,7 +130,7 @@ class StateDetails(LegatoBaseModel):
     transition_id: uuid.UUID | None = None
 
 
-class State(_RowAccess, LegatoBaseModel, Mapping[str, Any]):  # type: ignore[misc]
+class State(RowAccess, LegatoBaseModel, Mapping[str, Any]):  # type: ignore[misc]
     """A run's state as the API returns it (the engine's is ``legato.states.State``)."""
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4)
@@ -263,8 +246,8 @@ class State(_RowAccess, LegatoBaseModel, Mapping[str, Any]):  # type: ignore[mis
         """The state as a ``states`` row."""
         return {
             "id": str(self.id),
-            "flow_run_id": _text(self.state_details.flow_run_id),
-            "task_run_id": _text(self.state_details.task_run_id),
+            "flow_run_id": as_text(self.state_details.flow_run_id),
+            "task_run_id": as_text(self.state_details.task_run_id),
             "type": self.type.value,
             "name": self.name,
             "message": self.message,
@@ -366,7 +349,9 @@ class FlowRun(ObjectBaseModel):
     flow_id: uuid.UUID
     state_id: uuid.UUID | None = None
     deployment_id: uuid.UUID | None = None
+    deployment_version: str | None = None
     work_queue_name: str | None = None
+    work_queue_id: uuid.UUID | None = None
     flow_version: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = None
@@ -403,8 +388,8 @@ class FlowRun(ObjectBaseModel):
     def as_row(self) -> Row:
         """The run as a ``flow_runs`` row with ``flow_name``."""
         row = {key: getattr(self, key) for key in _FLOW_RUN_COPIED}
-        for key in ("id", "flow_id", "parent_flow_run_id", "parent_task_run_id"):
-            row[key] = _text(row[key])
+        for key in _FLOW_RUN_IDS:
+            row[key] = as_text(row[key])
         row.update(_state_columns(self))
         return {key: row.get(key) for key in _FLOW_RUN_ROW_KEYS}
 
@@ -428,6 +413,15 @@ _FLOW_RUN_COPIED = (
     "created",
     "updated",
     "flow_name",
+    *FLOW_RUN_ORCHESTRATION_FIELDS,
+)
+_FLOW_RUN_IDS = (
+    "id",
+    "flow_id",
+    "parent_flow_run_id",
+    "parent_task_run_id",
+    "deployment_id",
+    "work_queue_id",
 )
 _FLOW_RUN_ROW_KEYS = (
     "id",
@@ -449,8 +443,17 @@ _FLOW_RUN_ROW_KEYS = (
     "total_run_time",
     "created",
     "updated",
+    *FLOW_RUN_ORCHESTRATION_FIELDS,
     "flow_name",
 )
+
+
+class WorkerFlowRunResponse(LegatoBaseModel):
+    """A scheduled flow run a worker may start, with the pool and queue it came from."""
+
+    work_pool_id: uuid.UUID
+    work_queue_id: uuid.UUID
+    flow_run: FlowRun
 
 
 class TaskRunResult(LegatoBaseModel):
@@ -531,7 +534,7 @@ class TaskRun(ObjectBaseModel):
     def as_row(self) -> Row:
         """The run as a ``task_runs`` row."""
         row = {key: getattr(self, key) for key in _TASK_RUN_COPIED}
-        row["id"], row["flow_run_id"] = str(self.id), _text(self.flow_run_id)
+        row["id"], row["flow_run_id"] = str(self.id), as_text(self.flow_run_id)
         row["task_inputs"] = {
             name: [item.model_dump(mode="json") for item in items]
             for name, items in self.task_inputs.items()
@@ -635,8 +638,8 @@ class Log(ObjectBaseModel):
         """The line as a ``logs`` row."""
         return {
             "id": str(self.id),
-            "flow_run_id": _text(self.flow_run_id),
-            "task_run_id": _text(self.task_run_id),
+            "flow_run_id": as_text(self.flow_run_id),
+            "task_run_id": as_text(self.task_run_id),
             "name": self.name,
             "level": self.level,
             "message": self.message,

@@ -51,17 +51,23 @@ class FlowRunFilterBody(FlowRunReadBody):
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=FlowRun,
-    responses={404: {"description": "No such flow"}},
+    responses={
+        200: {"model": FlowRun, "description": "The flow's run with this idempotency key"},
+        404: {"description": "No such flow, or no such work pool"},
+    },
 )
 async def create_flow_run(body: FlowRunCreate, store: StoreDependency) -> Response:
-    """Create a flow run of an existing flow, in ``state`` (default PENDING)."""
-    row = await run_store_work(
-        store, lambda: store.write(lambda c: flow_runs.create_flow_run(c, body))
+    """Create a flow run of an existing flow, in ``state`` (default PENDING).
+
+    With an ``idempotency_key`` a run of the flow has already: that run (200).
+    """
+    row, created = await run_store_work(
+        store, lambda: store.write(lambda c: flow_runs.create_or_read_flow_run(c, body))
     )
     # The model serializes itself: FastAPI would validate it against FlowRun again.
     return Response(
         FlowRun.from_row(row).model_dump_json(),
-        status_code=status.HTTP_201_CREATED,
+        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         media_type="application/json",
     )
 
@@ -96,7 +102,8 @@ def read_flow_run(flow_run_id: uuid.UUID, store: StoreDependency) -> FlowRun:
 
 @router.patch("/{flow_run_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
 def update_flow_run(flow_run_id: uuid.UUID, body: FlowRunUpdate, store: StoreDependency) -> None:
-    """Change a flow run's name, version, parameters or tags."""
+    """Change a flow run's name, version, parameters, tags, infrastructure pid or job
+    variables."""
     if not store.write(lambda c: flow_runs.update_flow_run(c, flow_run_id, body)):
         raise not_found("flow run", flow_run_id)
 
