@@ -108,3 +108,8 @@ class AsyncEmbeddedClient:
     read_block_document = _threaded(EmbeddedClient.read_block_document)
     read_block_documents = _threaded(EmbeddedClient.read_block_documents)
     delete_block_document = _threaded(EmbeddedClient.delete_block_document)
+    create_flow_run_input = _threaded(EmbeddedClient.create_flow_run_input)
+    read_flow_run_input = _threaded(EmbeddedClient.read_flow_run_input)
+    delete_flow_run_input = _threaded(EmbeddedClient.delete_flow_run_input)
+    resume_flow_run = _threaded(EmbeddedClient.resume_flow_run)
+    cancel_flow_run = _threaded(EmbeddedClient.cancel_flow_run)

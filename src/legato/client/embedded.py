@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from legato._types import UNSET, Unset
+from legato.client._embedded_flow_run_inputs import EmbeddedFlowRunInputs
 from legato.client.base import Row
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, StorageError
 from legato.storage import writes
@@ -54,7 +55,7 @@ __all__ = ["EmbeddedClient"]
 T = TypeVar("T")
 
 
-class EmbeddedClient:
+class EmbeddedClient(EmbeddedFlowRunInputs):
     """A ``Client`` over the SQLite file at ``database_path``.
 
     Opening creates the file (and its directory) if needed and brings the

@@ -31,6 +31,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 import httpx
 
 from legato.client import _operations as ops
+from legato.client import _ops_flow_run_inputs as input_ops
 from legato.client.errors import HttpError, ServerUnavailable
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, ParameterError
 
@@ -328,6 +329,11 @@ class SyncHttpClient(_HttpClient[httpx.Client]):
     read_block_document = _sync(ops.read_block_document)
     read_block_documents = _sync(ops.read_block_documents)
     delete_block_document = _sync(ops.delete_block_document)
+    create_flow_run_input = _sync(input_ops.create_flow_run_input)
+    read_flow_run_input = _sync(input_ops.read_flow_run_input)
+    delete_flow_run_input = _sync(input_ops.delete_flow_run_input)
+    resume_flow_run = _sync(input_ops.resume_flow_run)
+    cancel_flow_run = _sync(input_ops.cancel_flow_run)
 
 
 # -- the asynchronous client ------------------------------------------------------------
@@ -451,3 +457,8 @@ class AsyncHttpClient(_HttpClient[httpx.AsyncClient]):
     read_block_document = _async(ops.read_block_document)
     read_block_documents = _async(ops.read_block_documents)
     delete_block_document = _async(ops.delete_block_document)
+    create_flow_run_input = _async(input_ops.create_flow_run_input)
+    read_flow_run_input = _async(input_ops.read_flow_run_input)
+    delete_flow_run_input = _async(input_ops.delete_flow_run_input)
+    resume_flow_run = _async(input_ops.resume_flow_run)
+    cancel_flow_run = _async(input_ops.cancel_flow_run)

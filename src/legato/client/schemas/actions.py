@@ -27,8 +27,10 @@ __all__ = [
     "FlowCreate",
     "Int32",
     "FlowRunCreate",
+    "FlowRunInputCreate",
     "FlowRunUpdate",
     "LogCreate",
+    "ResumeFlowRun",
     "StateCreate",
     "TaskRunCreate",
     "VariableCreate",
@@ -168,3 +170,6 @@ class VariableUpdate(ActionBaseModel):
     name: str | None = None
     value: Any = None
     tags: list[str] | None = None
+
+
+from legato.client.schemas._flow_run_inputs import FlowRunInputCreate, ResumeFlowRun  # noqa: E402
