@@ -26,6 +26,8 @@ PUBLIC_MODULES = [
     "legato.locking",
     "legato.artifacts",
     "legato.variables",
+    "legato.flow_runs",
+    "legato.input",
 ]
 
 

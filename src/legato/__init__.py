@@ -16,6 +16,7 @@ from typing import Any as _Any
 
 from legato.annotations import allow_failure, quote, unmapped
 from legato.engine.context import get_run_context, tags
+from legato.flow_runs import pause_flow_run, resume_flow_run, suspend_flow_run
 from legato.flows import Flow, flow
 from legato.futures import PrefectFuture, as_completed, wait
 from legato.logging import get_run_logger
@@ -54,8 +55,11 @@ __all__ = [
     "get_client",
     "get_run_context",
     "get_run_logger",
+    "pause_flow_run",
     "quote",
     "serve",
+    "resume_flow_run",
+    "suspend_flow_run",
     "tags",
     "task",
     "unmapped",

@@ -19,6 +19,7 @@
     │   └── LeaseExpired          renewing a concurrency lease that expired or was released
     ├── ObjectAlreadyExists
     ├── InvalidStateTransition
+    │   └── NotPausedError        resume_flow_run of a run that is not paused
     ├── MissingContextError       an API that needs a run, called outside one
     ├── AcquireConcurrencySlotTimeoutError  no slot of a concurrency limit within timeout_seconds
     ├── ConcurrencySlotAcquisitionError     slots that waiting cannot give (missing limit, occupy > limit)
@@ -33,13 +34,19 @@
     ├── FutureError               a future used where it cannot be
     ├── UnfinishedRun             result asked of a run that has not finished
     ├── UpstreamTaskError         a task's upstream did not complete
+    ├── FlowPauseTimeout          a paused run was not resumed in time
     └── RunError                  raised by state.result() for bad final states
         ├── FailedRun
         ├── CrashedRun
         └── CancelledRun
 
     TerminationSignal (a BaseException, like KeyboardInterrupt): SIGTERM
-    arrived while a flow run was in progress; the run ends Crashed.
+    arrived while a flow run was in progress; the run ends Crashed, or
+    Cancelled when it had been asked to cancel (``legato flow-run cancel``).
+    FlowRunCancelled (a BaseException): the run was cancelled while it
+    waited (paused); it ends Cancelled.
+    Pause (a SystemExit with code 0): ``suspend_flow_run`` ended the process's
+    flow run; the run stays Suspended and the process exits quietly.
 
 Every message names the problem, the value and the fix. Errors carry their data
 as attributes (``exc.state``).
@@ -154,12 +161,49 @@ class TerminationSignal(BaseException):
     """The process received SIGTERM while a flow run was in progress.
 
     A BaseException, like KeyboardInterrupt: the run ends Crashed, not Failed,
-    and the signal is not swallowed by ``except Exception``.
+    and the signal is not swallowed by ``except Exception``. When the run (or
+    the flow run it runs under) was set Cancelling first, as ``legato flow-run
+    cancel`` and workers do, it ends Cancelled instead; ``is_cancellation``
+    holds that decision once the engine has made it (None before).
     """
 
     def __init__(self, signal: int, *args: Any) -> None:
         super().__init__(f"Received signal {signal}", *args)
         self.signal = signal
+        self.is_cancellation: bool | None = None
+
+
+class FlowRunCancelled(BaseException):
+    """The flow run was cancelled from outside while it waited (e.g. paused).
+
+    A BaseException, like TerminationSignal: the run ends Cancelled and its
+    on_cancellation hooks run.
+    """
+
+
+class Pause(SystemExit):
+    """``suspend_flow_run`` ended this process's flow run; the run stays Suspended.
+
+    A SystemExit with code 0: uncaught, the process exits quietly with status
+    0, and ``except Exception`` does not swallow it. The run starts again from
+    the beginning when it is resumed; ``state`` is its Suspended state.
+    """
+
+    def __init__(self, message: str, state: State | None = None) -> None:
+        super().__init__(0)
+        self.message = message
+        self.state = state
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class FlowPauseTimeout(LegatoError, TimeoutError):
+    """A paused or suspended flow run was not resumed before its timeout."""
+
+
+class NotPausedError(InvalidStateTransition):
+    """``resume_flow_run`` was asked to resume a run that is not paused."""
 
 
 # Prefect 3 names some errors after the timeout; keep the built-in as base so
@@ -321,6 +365,7 @@ __all__ = [
     "CrashedRun",
     "EntrypointError",
     "FailedRun",
+    "FlowPauseTimeout",
     "FlowRunTimeoutError",
     "FutureError",
     "InfrastructureNotAvailable",
@@ -335,6 +380,7 @@ __all__ = [
     "MappingMissingIterable",
     "MissingContextError",
     "MissingResult",
+    "NotPausedError",
     "ObjectAlreadyExists",
     "ObjectNotFound",
     "ParameterBindError",

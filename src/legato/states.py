@@ -55,6 +55,8 @@ class StateDetails:
     pause_reschedule: bool | None = None
     pause_timeout: Any = None
     retriable: bool | None = None
+    # The flow run input keys a pause waits on ({"response", "schema", "description"}).
+    run_input_keyset: dict[str, str] | None = None
     scheduled_time: Any = None
     task_run_id: Any = None
     untrackable_result: bool | None = None
@@ -67,6 +69,7 @@ class StateDetails:
         "pause_reschedule",
         "pause_timeout",
         "retriable",
+        "run_input_keyset",
         "scheduled_time",
         "task_run_id",
         "untrackable_result",

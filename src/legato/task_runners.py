@@ -157,10 +157,12 @@ class ThreadPoolTaskRunner(TaskRunner):
             )
         return future
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the threads once queued calls are done; ``wait=False`` does not join them
+        (a cancelled flow run leaves tasks still running to end with the process)."""
         executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=True)
+            executor.shutdown(wait=wait)
             from legato.engine.asyncio_bridge import close_finished_threads_loops
 
             close_finished_threads_loops()

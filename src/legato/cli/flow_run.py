@@ -1,4 +1,4 @@
-"""``legato flow-run``: list, inspect, read the logs of and delete flow runs."""
+"""``legato flow-run``: list, inspect, read the logs of, cancel, resume and delete flow runs."""
 
 from __future__ import annotations
 
@@ -221,3 +221,84 @@ def delete_flow_run(flow_run_id: Annotated[str, typer.Argument(help="The flow ru
         except ObjectNotFound:
             _output.fail(_not_found(flow_run_id))
     _output.info(f"Deleted flow run {flow_run_id!r}.")
+
+
+@app.command("cancel")
+@exits_on_error
+def cancel_flow_run(flow_run_id: Annotated[str, typer.Argument(help="The flow run's id.")]) -> None:
+    """Cancel a flow run: Cancelled at once if nothing runs it yet, else Cancelling.
+
+    A Cancelling run is stopped by the worker or serve process that runs it
+    (SIGTERM to its process); the run then ends Cancelled.
+    """
+    from legato.cli import _output
+    from legato.cli._client import open_client
+    from legato.exceptions import ObjectNotFound
+
+    with open_client() as client:
+        try:
+            result = _full(client).cancel_flow_run(flow_run_id)
+        except ObjectNotFound:
+            _output.fail(_not_found(flow_run_id))
+    if result.status.value != "ACCEPT":
+        _output.fail(f"Flow run {flow_run_id!r} was not cancelled: {result.details.reason}")
+    state = result.state
+    if state is not None and state.type.value == "CANCELLED":
+        _output.info(f"Cancelled flow run {flow_run_id!r}.")
+    else:
+        _output.info(
+            f"Flow run {flow_run_id!r} is Cancelling: the worker or serve process running it "
+            "stops it, and it ends Cancelled."
+        )
+
+
+@app.command("resume")
+@exits_on_error
+def resume_flow_run(
+    flow_run_id: Annotated[str, typer.Argument(help="The flow run's id.")],
+    run_input: Annotated[
+        str | None,
+        typer.Option(
+            "--input", "-i", help="The input the run waits for, as a JSON object: '{\"ok\": true}'."
+        ),
+    ] = None,
+) -> None:
+    """Resume a paused or suspended flow run, with the input it waits for."""
+    from legato.cli import _output
+    from legato.cli._client import open_client
+    from legato.exceptions import ObjectNotFound
+
+    value = _parse_input(run_input)
+    with open_client() as client:
+        try:
+            result = _full(client).resume_flow_run(flow_run_id, value)
+        except ObjectNotFound:
+            _output.fail(_not_found(flow_run_id))
+    if result.status.value != "ACCEPT":
+        _output.fail(f"Flow run {flow_run_id!r} was not resumed: {result.details.reason}")
+    state = result.state
+    if state is not None and state.type.value == "SCHEDULED":
+        _output.info(f"Resumed flow run {flow_run_id!r}: it is scheduled to start again.")
+    else:
+        _output.info(f"Resumed flow run {flow_run_id!r}.")
+
+
+def _parse_input(text: str | None) -> dict[str, Any] | None:
+    import json
+
+    from legato.cli._output import fail
+
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"--input is not valid JSON ({exc}); give an object like '{{\"approved\": true}}'.")
+    if not isinstance(value, dict):
+        fail(f"--input must be a JSON object of the input's fields, not {type(value).__name__}.")
+    return value
+
+
+def _full(client: Client) -> Any:
+    """The client with all its methods (the Client protocol names the read ones)."""
+    return client

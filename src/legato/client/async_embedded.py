@@ -163,3 +163,8 @@ class AsyncEmbeddedClient:
     get_scheduled_flow_runs_for_work_pool = _threaded(
         EmbeddedClient.get_scheduled_flow_runs_for_work_pool
     )
+    create_flow_run_input = _threaded(EmbeddedClient.create_flow_run_input)
+    read_flow_run_input = _threaded(EmbeddedClient.read_flow_run_input)
+    delete_flow_run_input = _threaded(EmbeddedClient.delete_flow_run_input)
+    resume_flow_run = _threaded(EmbeddedClient.resume_flow_run)
+    cancel_flow_run = _threaded(EmbeddedClient.cancel_flow_run)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from legato._types import UNSET, Unset
 from legato.client._embedded_concurrency import EmbeddedConcurrencyMethods
 from legato.client._embedded_deployments import DeploymentsMixin
+from legato.client._embedded_flow_run_inputs import EmbeddedFlowRunInputs
 from legato.client._embedded_work_pools import WorkPoolsMixin
 from legato.client.base import Row
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, StorageError
@@ -57,7 +58,9 @@ __all__ = ["EmbeddedClient"]
 T = TypeVar("T")
 
 
-class EmbeddedClient(EmbeddedConcurrencyMethods, WorkPoolsMixin, DeploymentsMixin):
+class EmbeddedClient(
+    EmbeddedConcurrencyMethods, WorkPoolsMixin, DeploymentsMixin, EmbeddedFlowRunInputs
+):
     """A ``Client`` over the SQLite file at ``database_path``.
 
     Opening creates the file (and its directory) if needed and brings the

@@ -33,6 +33,7 @@ import httpx
 from legato.client import _operations as ops
 from legato.client import _ops_concurrency as concurrency_ops
 from legato.client import _ops_deployments as deployment_ops
+from legato.client import _ops_flow_run_inputs as input_ops
 from legato.client import _ops_work_pools as work_pool_ops
 from legato.client.errors import HttpError, ServerUnavailable
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, ParameterError
@@ -386,6 +387,11 @@ class SyncHttpClient(_HttpClient[httpx.Client]):
     get_scheduled_flow_runs_for_work_pool = _sync(
         work_pool_ops.get_scheduled_flow_runs_for_work_pool
     )
+    create_flow_run_input = _sync(input_ops.create_flow_run_input)
+    read_flow_run_input = _sync(input_ops.read_flow_run_input)
+    delete_flow_run_input = _sync(input_ops.delete_flow_run_input)
+    resume_flow_run = _sync(input_ops.resume_flow_run)
+    cancel_flow_run = _sync(input_ops.cancel_flow_run)
 
 
 # -- the asynchronous client ------------------------------------------------------------
@@ -564,3 +570,8 @@ class AsyncHttpClient(_HttpClient[httpx.AsyncClient]):
     get_scheduled_flow_runs_for_work_pool = _async(
         work_pool_ops.get_scheduled_flow_runs_for_work_pool
     )
+    create_flow_run_input = _async(input_ops.create_flow_run_input)
+    read_flow_run_input = _async(input_ops.read_flow_run_input)
+    delete_flow_run_input = _async(input_ops.delete_flow_run_input)
+    resume_flow_run = _async(input_ops.resume_flow_run)
+    cancel_flow_run = _async(input_ops.cancel_flow_run)

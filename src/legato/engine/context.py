@@ -30,8 +30,10 @@ class FlowRunContext:
         "flow_run",
         "futures",
         "log_prints",
+        "pause_count",
         "persist_result",
         "recorder",
+        "replay",
         "task_runner",
     )
 
@@ -53,6 +55,11 @@ class FlowRunContext:
         self.log_prints = log_prints
         self.futures: list[PrefectFuture[Any]] = []
         self._counters: dict[str, itertools.count[int]] = {}
+        # Pauses and suspensions so far: the default pause keys "1", "2", ...
+        self.pause_count = 0
+        # In a flow run started again (after a suspension): the persisted results of
+        # its task runs that completed before, by (task_key, dynamic_key); else None.
+        self.replay: dict[tuple[str, str], dict[str, Any]] | None = None
 
     def next_dynamic_key(self, task_key: str) -> int:
         """0, 1, 2, ... for successive runs of one task in this flow run."""

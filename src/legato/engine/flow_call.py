@@ -13,7 +13,7 @@ from legato.engine.flow_engine import (
 )
 from legato.engine.names import generate_run_name
 from legato.engine.signature import ASYNC, ASYNC_GENERATOR, GENERATOR
-from legato.exceptions import ParameterError
+from legato.exceptions import ParameterError, Pause
 from legato.states import State
 
 if TYPE_CHECKING:
@@ -44,12 +44,22 @@ def call_flow(
         return run_flow_generator(engine)
     if kind == ASYNC_GENERATOR:
         return run_flow_async_generator(engine)
-    state = run_flow_sync(engine)
+    try:
+        state = run_flow_sync(engine)
+    except Pause:
+        if return_state:  # suspended: the run's state is Suspended, not final
+            return engine.flow_run.state
+        raise
     return state if return_state else _value(state)
 
 
 async def _await_flow(engine: FlowRunEngine, return_state: bool) -> Any:
-    state = await run_flow_async(engine)
+    try:
+        state = await run_flow_async(engine)
+    except Pause:
+        if return_state:
+            return engine.flow_run.state
+        raise
     return state if return_state else _value(state)
 
 

@@ -11,10 +11,10 @@ import inspect
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from legato.engine import persistence, signals
+from legato.engine import cancellation, persistence, signals
 from legato.engine.context import (
     FlowRunContext,
     current_tags,
@@ -25,13 +25,20 @@ from legato.engine.names import generate_run_name
 from legato.engine.runs import FlowRun, TaskRun
 from legato.engine.startup import ensure_started
 from legato.engine.timeouts import timeout_after
-from legato.exceptions import FlowRunTimeoutError, ParameterError
+from legato.exceptions import (
+    FlowRunCancelled,
+    FlowRunTimeoutError,
+    ParameterError,
+    Pause,
+    TerminationSignal,
+)
 from legato.futures import PrefectFuture
 from legato.logging.configuration import flush_console
 from legato.logging.engine_lines import log_run_line
 from legato.logging.loggers import flow_run_extra, flow_run_logger
 from legato.states import (
     AwaitingRetry,
+    Cancelled,
     Completed,
     Crashed,
     Failed,
@@ -101,6 +108,10 @@ class FlowRunEngine:
             log_prints,
             persistence.flow_persists(flow, self.parent),
         )
+        # Attempts in this process (run_count also counts earlier processes' attempts).
+        self.attempts = 0
+        # After SIGTERM: the task runner's threads are not joined (see handle_interruption).
+        self.abandons_task_runs = False
         self.link: TaskRun | None = None
         if self.parent is not None and parent_task is None:
             self.link = self._create_link_task_run(self.parent)
@@ -207,7 +218,8 @@ class FlowRunEngine:
     def begin_attempt(self) -> None:
         run = self.flow_run
         run.run_count += 1
-        self.set_state(Retrying() if run.run_count > 1 else Running())
+        self.attempts += 1
+        self.set_state(Retrying() if self.attempts > 1 else Running())
         if self.flow.on_running_hooks:
             self.run_hooks(self.flow.on_running_hooks, run.state)
 
@@ -240,7 +252,7 @@ class FlowRunEngine:
             state = Failed(
                 message=f"Flow run encountered an exception: {format_exception_line(exc)}", data=exc
             )
-        if self.flow_run.run_count <= self.flow.retries:
+        if self.attempts <= self.flow.retries:
             delay = self.flow.retry_delay_seconds or 0.0
             self.log(
                 _INFO,
@@ -259,13 +271,61 @@ class FlowRunEngine:
             Crashed(message=f"Execution was interrupted: {format_exception_line(exc)}", data=exc)
         )
 
+    def handle_interruption(self, exc: BaseException) -> None:
+        """A BaseException stopped the run: Cancelled if it was asked to cancel, else Crashed.
+
+        After SIGTERM the run does not wait for its submitted task runs (the
+        process is about to end): those still in progress end with it.
+        """
+        run = self.flow_run
+        ids = (run.id, run.parent_flow_run_id)
+        if cancellation.is_cancellation(exc, ids, self.recorder.client):
+            self.abandons_task_runs = True
+            self.end_unfinished_task_runs(Cancelled, "Cancelled with its flow run.")
+            message = (
+                str(exc)
+                if isinstance(exc, FlowRunCancelled)
+                else "The flow run was cancelled: its process got SIGTERM while it was Cancelling."
+            )
+            self.set_state(Cancelled(message=message, data=exc))
+        elif isinstance(exc, TerminationSignal):
+            self.abandons_task_runs = True
+            self.end_unfinished_task_runs(Crashed, "Crashed with its flow run (SIGTERM).")
+            self.set_state(
+                Crashed(
+                    message=f"Execution was interrupted: {format_exception_line(exc)}", data=exc
+                )
+            )
+        else:
+            self.handle_crash(exc)
+
+    def end_unfinished_task_runs(self, make: Callable[..., State], message: str) -> None:
+        """End the submitted task runs still in progress (their threads are not waited for)."""
+        for future in list(self.context.futures):
+            task_run = future.task_run
+            if not future.done() and not task_run.state.is_final():
+                task_run.state = make(message=message)
+                task_run.state.attach_run_ids(task_run.flow_run_id, task_run.id)
+                self.recorder.task_state(task_run)
+
+    def suspend(self) -> State:
+        """End this process's part of a suspended run: no final state, everything written."""
+        self.context.task_runner.shutdown()
+        self.recorder.flush()
+        if self.parent is None:
+            flush_console()
+        return self.flow_run.state
+
     def wait_for_futures(self) -> None:
         for future in list(self.context.futures):
             future.wait()
 
     def finish(self) -> State:
         """Close the task runner, run hooks, announce and write everything."""
-        self.context.task_runner.shutdown()
+        if self.abandons_task_runs:
+            _shutdown_without_waiting(self.context.task_runner)
+        else:
+            self.context.task_runner.shutdown()
         run = self.flow_run
         run.is_finished = True
         state = run.state
@@ -336,6 +396,16 @@ def _failed_from(state: State) -> State:
     return Failed(message=f"The returned run ended in state {state}.", data=state)
 
 
+def _shutdown_without_waiting(task_runner: Any) -> None:
+    """Stop a cancelled run's task runner without joining threads still running tasks."""
+    from legato.task_runners import ThreadPoolTaskRunner
+
+    if isinstance(task_runner, ThreadPoolTaskRunner):
+        task_runner.shutdown(wait=False)
+    else:
+        task_runner.shutdown()
+
+
 # -- the loops -------------------------------------------------------------------
 
 
@@ -343,11 +413,12 @@ def run_flow_sync(engine: FlowRunEngine) -> State:
     """Run a sync flow to a final state (retries included)."""
     if engine.parent is not None:
         return _run_flow_sync(engine)
-    signals.enter_flow_run()
+    run_id = engine.flow_run.id
+    signals.enter_flow_run(run_id)
     try:
         return _run_flow_sync(engine)
     finally:
-        signals.exit_flow_run()
+        signals.exit_flow_run(run_id)
 
 
 def _run_flow_sync(engine: FlowRunEngine) -> State:
@@ -372,8 +443,11 @@ def _run_flow_sync(engine: FlowRunEngine) -> State:
                 if delay:
                     time.sleep(delay)
                 continue
+            except Pause:
+                engine.suspend()
+                raise
             except BaseException as exc:
-                engine.handle_crash(exc)
+                engine.handle_interruption(exc)
                 engine.finish()
                 raise
             engine.handle_result(result)
@@ -385,6 +459,22 @@ def _run_flow_sync(engine: FlowRunEngine) -> State:
 
 async def run_flow_async(engine: FlowRunEngine) -> State:
     """Run an async flow to a final state (retries included)."""
+    if engine.parent is not None:
+        return await _run_flow_async(engine, None)
+    run_id = engine.flow_run.id
+    signals.enter_flow_run(run_id)
+    termination = signals.AsyncTermination()
+    termination.install()
+    try:
+        return await _run_flow_async(engine, termination)
+    finally:
+        termination.remove()
+        signals.exit_flow_run(run_id)
+
+
+async def _run_flow_async(
+    engine: FlowRunEngine, termination: signals.AsyncTermination | None
+) -> State:
     import asyncio
 
     flow = engine.flow
@@ -411,8 +501,16 @@ async def run_flow_async(engine: FlowRunEngine) -> State:
                 if delay:
                     await asyncio.sleep(delay)
                 continue
+            except Pause:
+                engine.suspend()
+                raise
             except BaseException as exc:
-                engine.handle_crash(exc)
+                received = termination.received if termination is not None else None
+                if received is not None and isinstance(exc, asyncio.CancelledError):
+                    engine.handle_interruption(received)  # SIGTERM, seen as a cancelled task
+                    engine.finish()
+                    raise received from None
+                engine.handle_interruption(exc)
                 engine.finish()
                 raise
             engine.handle_result(result)

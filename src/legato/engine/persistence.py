@@ -85,12 +85,39 @@ def default_persist() -> bool:
 
 
 def flow_persists(flow: Flow[..., Any], parent: FlowRunContext | None) -> bool:
-    """Whether a flow run persists its result, and the default for its tasks."""
+    """Whether a flow run persists its result, and the default for its tasks.
+
+    A flow whose own code calls ``suspend_flow_run`` persists by default: its
+    run starts again from the beginning when resumed, and the tasks that
+    completed before must find their results (see ``engine.replay``).
+    """
     if flow.persist_result is not None:
         return bool(flow.persist_result)
     if parent is not None:
         return parent.persist_result
-    return default_persist()
+    return default_persist() or may_suspend(flow)
+
+
+_SUSPEND_NAMES = frozenset({"suspend_flow_run", "asuspend_flow_run"})
+
+
+def may_suspend(flow: Flow[..., Any]) -> bool:
+    """True when the flow's function (or a function nested in it) names ``suspend_flow_run``.
+
+    Read from the compiled code once per flow; a suspension made in a helper the
+    flow calls is not seen (that flow needs ``persist_result=True``).
+    """
+    known = flow.__dict__.get("_may_suspend")
+    if known is None:
+        code = getattr(getattr(flow, "fn", None), "__code__", None)
+        known = flow.__dict__["_may_suspend"] = code is not None and _names_suspend(code)
+    return bool(known)
+
+
+def _names_suspend(code: Any) -> bool:
+    if _SUSPEND_NAMES.intersection(code.co_names):
+        return True
+    return any(hasattr(const, "co_names") and _names_suspend(const) for const in code.co_consts)
 
 
 def task_persists(task: Task[..., Any], flow_context: FlowRunContext | None) -> bool:

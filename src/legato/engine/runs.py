@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from legato.engine.ids import new_uuid
-from legato.states import State
+from legato.states import State, StateType
 
 _UTC = _dt.UTC
 
@@ -123,6 +123,18 @@ class FlowRun(_Run):
         self.parent_task_run_id = parent_task_run_id
         self.deployment_id: uuid.UUID | None = None
         self.is_finished = False
+
+    def adopt_state(self, state: State) -> None:
+        """Take a state the store already holds (set through the API), without recording it.
+
+        The run's bookkeeping follows, as ``FlowRunEngine.set_state`` does it:
+        time spent RUNNING is added up to the new state's time.
+        """
+        previous = self.state
+        if previous.type is StateType.RUNNING:
+            self.total_run_time += max(0.0, state.timestamp_seconds - previous.timestamp_seconds)
+        state.state_details.flow_run_id = self.id
+        self.state = state
 
     def __repr__(self) -> str:
         return f"FlowRun(id={self.id!s}, name={self.name!r}, state={self.state})"

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from legato.engine import persistence, tag_limits
+from legato.engine import cancellation, persistence, tag_limits
 from legato.engine.context import (
     FlowRunContext,
     TaskRunContext,
@@ -33,6 +33,7 @@ from legato.logging.loggers import task_run_extra, task_run_logger
 from legato.states import (
     TERMINAL_STATES,
     AwaitingRetry,
+    Cancelled,
     Crashed,
     Failed,
     Pending,
@@ -259,6 +260,9 @@ class TaskRunEngine:
     def check_cache(self) -> bool:
         """Decide persistence and look the key up; True if the run ended Cached."""
         task = self.task
+        flow_context = self.flow_context
+        if flow_context is not None and flow_context.replay and self._replay(flow_context.replay):
+            return True
         txn = self.txn
         if txn is not None and txn.is_committed():
             found, value = txn.replayed(self.txn_name or "")
@@ -310,6 +314,16 @@ class TaskRunEngine:
                 exc,
             )
             return None
+
+    def _replay(self, replay: dict[tuple[str, str], dict[str, Any]]) -> bool:
+        """In a flow run started again: end Cached with the result this task run had before."""
+        from legato.engine.replay import replayed_state
+
+        state = replayed_state(replay, self.task.task_key, self.task_run.dynamic_key, self.log)
+        if state is None:
+            return False
+        self.set_state(state)
+        return True
 
     def _release_key(self) -> None:
         holder, self.key_lock = self.key_lock, None
@@ -421,10 +435,20 @@ class TaskRunEngine:
     def handle_crash(self, exc: BaseException) -> None:
         self._release_key()
         self._fail_transaction()
+        if self._is_cancellation(exc):
+            self.set_state(Cancelled(message="Cancelled with its flow run.", data=exc))
+            self.log(_INFO, "Cancelled with its flow run.")
+            return
         self.set_state(
             Crashed(message=f"Execution was interrupted: {format_exception_line(exc)}", data=exc)
         )
         self.log(logging.ERROR, "Crashed: %s", format_exception_line(exc))
+
+    def _is_cancellation(self, exc: BaseException) -> bool:
+        context = self.flow_context
+        run = context.flow_run if context is not None else None
+        ids = (run.id, run.parent_flow_run_id) if run is not None else (self.task_run.flow_run_id,)
+        return cancellation.is_cancellation(exc, ids, self.recorder.client)
 
     def finish(self) -> State:
         self._release_key()

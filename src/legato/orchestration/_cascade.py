@@ -7,11 +7,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from legato.storage.schema import flow_runs, logs, states, task_runs
+from legato.storage.schema import (
+    flow_run_inputs,
+    flow_runs,
+    logs,
+    state_details,
+    states,
+    task_runs,
+)
 
 
 def delete_flow_runs(connection: Connection, run_ids: sa.Select[Any]) -> int:
-    """Delete the flow runs ``run_ids`` selects, their task runs, states and logs.
+    """Delete the flow runs ``run_ids`` selects, their task runs, states, logs and inputs.
 
     Subflow runs are left in place. Returns how many flow runs were deleted.
     """
@@ -26,6 +33,8 @@ def delete_flow_runs(connection: Connection, run_ids: sa.Select[Any]) -> int:
             )
         )
     connection.execute(sa.delete(task_runs).where(task_runs.c.flow_run_id.in_(id_list)))
+    for table in (flow_run_inputs, state_details):
+        connection.execute(sa.delete(table).where(table.c.flow_run_id.in_(id_list)))
     connection.execute(sa.delete(flow_runs).where(flow_runs.c.id.in_(id_list)))
     return len(id_list)
 

@@ -23,7 +23,7 @@ from legato.orchestration.work_pools import insert_unique
 from legato.orchestration.work_queues import resolve_work_queue
 from legato.states import StateType
 from legato.storage.queries._common import Row, fetch_all, fetch_one, page
-from legato.storage.schema import flow_runs, flows, states, task_runs
+from legato.storage.schema import flow_runs, flows, state_details, states, task_runs
 from legato.storage.types import Timestamp, to_datetime
 
 __all__ = [
@@ -39,16 +39,20 @@ __all__ = [
 
 
 def _select() -> sa.Select[Any]:
-    """Flow runs with ``flow_name`` and their latest state's ``state_id``/``state_data``."""
+    """Flow runs with ``flow_name`` and their latest state's ``state_id``, ``state_data``
+    and ``state_details``."""
     latest, on_latest = latest_state(states.c.flow_run_id, flow_runs.c.id)
-    joined = flow_runs.outerjoin(flows, flows.c.id == flow_runs.c.flow_id).outerjoin(
-        latest, on_latest
+    joined = (
+        flow_runs.outerjoin(flows, flows.c.id == flow_runs.c.flow_id)
+        .outerjoin(latest, on_latest)
+        .outerjoin(state_details, state_details.c.state_id == latest.c.id)
     )
     return sa.select(
         flow_runs,
         flows.c.name.label("flow_name"),
         latest.c.id.label("state_id"),
         latest.c.data.label("state_data"),
+        state_details.c.details.label("state_details"),
     ).select_from(joined)
 
 
@@ -252,6 +256,7 @@ def _as_read(row: dict[str, Any], flow_name: str, state_row: Row) -> Row:
     read["flow_name"] = flow_name
     read["state_id"] = state_row["id"]
     read["state_data"] = state_row["data"]
+    read["state_details"] = state_row["state_details"]
     return read
 
 

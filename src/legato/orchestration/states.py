@@ -27,7 +27,7 @@ from legato.orchestration import rules, work_slots
 from legato.orchestration._runs import new_id, now, state_values, transition_values
 from legato.states import StateType
 from legato.storage.queries._common import Row, fetch_all, fetch_one
-from legato.storage.schema import flow_runs, states, task_runs
+from legato.storage.schema import flow_runs, state_details, states, task_runs
 from legato.storage.types import to_datetime, to_seconds
 
 __all__ = [
@@ -122,6 +122,12 @@ def append_state(
         "data": proposed.data if isinstance(proposed.data, dict) else None,
     }
     connection.execute(_INSERT_STATE, row)
+    details = proposed.state_details.to_stored() if kind == "flow_run" else None
+    if details is not None:
+        connection.execute(
+            sa.insert(state_details),
+            {"state_id": row["id"], "flow_run_id": run_id, "details": details},
+        )
     # What a read would give back, without the read: ids as canonical text,
     # the time as an aware UTC datetime.
     return {
@@ -130,6 +136,7 @@ def append_state(
         "flow_run_id": _id_text(row["flow_run_id"]),
         "task_run_id": _id_text(row["task_run_id"]),
         "timestamp": to_datetime(at),
+        "state_details": details,
     }
 
 
@@ -141,11 +148,17 @@ def _id_text(value: Any) -> str | None:
 _INSERT_STATE = sa.insert(states)
 
 
+def _select_states() -> sa.Select[Any]:
+    """State rows with their ``state_details`` (None for most states)."""
+    joined = states.outerjoin(state_details, state_details.c.state_id == states.c.id)
+    return sa.select(states, state_details.c.details.label("state_details")).select_from(joined)
+
+
 def current_state(connection: Connection, kind: RunKind, run: Row) -> Row | None:
     """The run's latest state row; made from its columns when it has none."""
     _, run_column = _tables(kind)
     statement = (
-        sa.select(states)
+        _select_states()
         .where(run_column == run["id"])
         .order_by(states.c.timestamp.desc(), states.c.id.desc())
         .limit(1)
@@ -162,19 +175,20 @@ def current_state(connection: Connection, kind: RunKind, run: Row) -> Row | None
         "message": run["state_message"],
         "timestamp": run["state_timestamp"],
         "data": None,
+        "state_details": None,
     }
 
 
 def read_state(connection: Connection, state_id: Any) -> Row | None:
     """One state row by id, None if there is none."""
-    return fetch_one(connection, sa.select(states).where(states.c.id == state_id))
+    return fetch_one(connection, _select_states().where(states.c.id == state_id))
 
 
 def read_run_states(connection: Connection, kind: RunKind, run_id: Any) -> list[Row]:
     """A run's state history, oldest first."""
     _, run_column = _tables(kind)
     statement = (
-        sa.select(states).where(run_column == run_id).order_by(states.c.timestamp, states.c.id)
+        _select_states().where(run_column == run_id).order_by(states.c.timestamp, states.c.id)
     )
     return fetch_all(connection, statement)
 

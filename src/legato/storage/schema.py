@@ -22,10 +22,12 @@ __all__ = [
     "concurrency_limits",
     "deployment_schedules",
     "deployments",
+    "flow_run_inputs",
     "flow_runs",
     "flows",
     "logs",
     "metadata",
+    "state_details",
     "states",
     "task_runs",
     "variables",
@@ -397,4 +399,33 @@ concurrency_lease_limits = sa.Table(
     sa.Column("lease_id", UUID, primary_key=True),
     sa.Column("limit_id", UUID, primary_key=True),
     sa.Index(None, "limit_id"),
+)
+
+# The options a state carries that no column holds: a pause's timeout, key,
+# whether it reschedules and the input keys it waits on. One row for the few
+# states that have some (PAUSED states proposed through the API); the states
+# table keeps exactly the recorder's fields.
+state_details = sa.Table(
+    "state_details",
+    metadata,
+    sa.Column("state_id", UUID, primary_key=True),
+    sa.Column("flow_run_id", UUID, nullable=False),
+    sa.Column("details", JSON, nullable=False),
+    sa.Index(None, "flow_run_id"),
+)
+
+# Values sent to a flow run by key: what a paused run waits for (its input's
+# JSON schema under "<state>-<key>-schema", the answer under "...-response"),
+# and inputs flows send each other. No foreign key, like the run tables.
+flow_run_inputs = sa.Table(
+    "flow_run_inputs",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("flow_run_id", UUID, nullable=False),
+    sa.Column("key", sa.String, nullable=False),
+    sa.Column("value", JSON),  # any JSON, null included
+    sa.Column("sender", sa.String),
+    sa.Column("created", Timestamp, nullable=False),
+    sa.Column("updated", Timestamp, nullable=False),
+    sa.UniqueConstraint("flow_run_id", "key"),
 )

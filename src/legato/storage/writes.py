@@ -140,12 +140,14 @@ LOGS = _table_write("logs", LOG_FIELDS, "(id) DO NOTHING")
 # In dependency order: the order a batch is written in.
 TABLE_WRITES = (FLOWS, FLOW_RUNS, TASK_RUNS, STATES, LOGS)
 
-# A flow run with its task runs, their states and their logs, in this order.
+# A flow run with its task runs, their states and logs, its inputs and pause details.
 _IN_FLOW_RUN = "task_run_id IN (SELECT id FROM task_runs WHERE flow_run_id = :id)"
 DELETE_FLOW_RUN = (
     f"DELETE FROM logs WHERE flow_run_id = :id OR {_IN_FLOW_RUN}",
     f"DELETE FROM states WHERE flow_run_id = :id OR {_IN_FLOW_RUN}",
     "DELETE FROM task_runs WHERE flow_run_id = :id",
+    "DELETE FROM flow_run_inputs WHERE flow_run_id = :id",
+    "DELETE FROM state_details WHERE flow_run_id = :id",
     "DELETE FROM flow_runs WHERE id = :id",
 )
 

@@ -51,10 +51,12 @@ __all__ = [
     "FlowCreate",
     "Int32",
     "FlowRunCreate",
+    "FlowRunInputCreate",
     "FlowRunUpdate",
     "GlobalConcurrencyLimitCreate",
     "GlobalConcurrencyLimitUpdate",
     "LogCreate",
+    "ResumeFlowRun",
     "StateCreate",
     "TaskRunCreate",
     "VariableCreate",
@@ -214,3 +216,4 @@ class VariableUpdate(ActionBaseModel):
 
 # DeploymentFlowRunCreate.state is a StateCreate, defined above (see _deployments).
 DeploymentFlowRunCreate.model_rebuild(_types_namespace={"StateCreate": StateCreate})
+from legato.client.schemas._flow_run_inputs import FlowRunInputCreate, ResumeFlowRun  # noqa: E402

@@ -76,6 +76,7 @@ __all__ = [
     "DeploymentStatus",
     "Flow",
     "FlowRun",
+    "FlowRunInput",
     "FlowRunPolicy",
     "FlowRunResult",
     "GlobalConcurrencyLimit",
@@ -126,8 +127,24 @@ class StateDetails(LegatoBaseModel):
     pause_timeout: dt.datetime | None = None
     pause_reschedule: bool = False
     pause_key: str | None = None
+    run_input_keyset: dict[str, str] | None = None
     retriable: bool | None = None
     transition_id: uuid.UUID | None = None
+
+    @classmethod
+    def from_stored(cls, stored: Any, flow_run_id: Any, task_run_id: Any) -> StateDetails:
+        """The details of a ``states`` row: its ``state_details`` JSON and run ids."""
+        values = dict(stored) if isinstance(stored, Mapping) else {}
+        return cls(**{**values, "flow_run_id": flow_run_id, "task_run_id": task_run_id})
+
+    def to_stored(self) -> dict[str, Any] | None:
+        """The details the ``state_details`` table keeps (a pause's); None when none is set."""
+        stored = self.model_dump(mode="json", exclude_defaults=True, include=_STORED_DETAILS)
+        return stored or None
+
+
+# The details no run column holds, kept in the ``state_details`` table.
+_STORED_DETAILS = {"pause_timeout", "pause_key", "pause_reschedule", "run_input_keyset"}
 
 
 class State(RowAccess, LegatoBaseModel, Mapping[str, Any]):  # type: ignore[misc]
@@ -160,8 +177,10 @@ class State(RowAccess, LegatoBaseModel, Mapping[str, Any]):  # type: ignore[misc
                 cache_key=details.cache_key,
                 cache_expiration=details.cache_expiration,
                 untrackable_result=bool(details.untrackable_result),
+                pause_timeout=details.pause_timeout,
                 pause_key=details.pause_key,
                 pause_reschedule=bool(details.pause_reschedule),
+                run_input_keyset=details.run_input_keyset,
                 retriable=details.retriable,
             ),
         )
@@ -176,8 +195,8 @@ class State(RowAccess, LegatoBaseModel, Mapping[str, Any]):  # type: ignore[misc
             timestamp=row["timestamp"],
             message=row["message"],
             data=row.get("data"),
-            state_details=StateDetails(
-                flow_run_id=row.get("flow_run_id"), task_run_id=row.get("task_run_id")
+            state_details=StateDetails.from_stored(
+                row.get("state_details"), row.get("flow_run_id"), row.get("task_run_id")
             ),
         )
 
@@ -191,7 +210,10 @@ class State(RowAccess, LegatoBaseModel, Mapping[str, Any]):  # type: ignore[misc
             scheduled_time=self.state_details.scheduled_time,
             cache_key=self.state_details.cache_key,
             cache_expiration=self.state_details.cache_expiration,
+            pause_timeout=self.state_details.pause_timeout,
             pause_key=self.state_details.pause_key,
+            pause_reschedule=self.state_details.pause_reschedule,
+            run_input_keyset=self.state_details.run_input_keyset,
             retriable=self.state_details.retriable,
         )
         state = engine_states.State(
@@ -277,7 +299,11 @@ def _run_state(row: Mapping[str, Any], run_key: str) -> State | None:
         timestamp=row.get("state_timestamp") or row.get("updated") or _now(),
         message=row.get("state_message"),
         data=row.get("state_data"),
-        state_details=StateDetails(**{run_key: row["id"]}),
+        state_details=StateDetails.from_stored(
+            row.get("state_details"),
+            row["id"] if run_key == "flow_run_id" else None,
+            row["id"] if run_key == "task_run_id" else None,
+        ),
     )
 
 
@@ -722,3 +748,8 @@ class OrchestrationResult(LegatoBaseModel):
     state: State | None = None
     status: SetStateStatus
     details: StateDetailsUnion = Field(default_factory=StateAcceptDetails)
+
+
+# Schemas kept in modules of their own, importable from here as in Prefect
+# (imported last: they build on the classes above).
+from legato.client.schemas._flow_run_inputs import FlowRunInput  # noqa: E402
