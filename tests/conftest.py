@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,3 +42,22 @@ def postgres_url() -> Iterator[str]:
     """
     with pg.postgres_for_tests(is_required=in_ci()) as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _caplog_sees_legato(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Let ``caplog`` see legato's records after legato's logging was configured.
+
+    Configuring it (any earlier flow run in the same worker) stops the
+    ``legato`` logger from propagating to the root, where caplog listens.
+    """
+    legato_logger = logging.getLogger("legato")
+    if "caplog" not in request.fixturenames or legato_logger.propagate:
+        yield
+        return
+    handler = request.getfixturevalue("caplog").handler
+    legato_logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        legato_logger.removeHandler(handler)

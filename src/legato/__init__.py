@@ -16,7 +16,6 @@ from typing import Any as _Any
 
 from legato.annotations import allow_failure, quote, unmapped
 from legato.engine.context import get_run_context, tags
-from legato.flow_runs import pause_flow_run, resume_flow_run, suspend_flow_run
 from legato.flows import Flow, flow
 from legato.futures import PrefectFuture, as_completed, wait
 from legato.logging import get_run_logger
@@ -38,6 +37,11 @@ def __getattr__(name: str) -> _Any:
         from legato.deployments.serve import serve
 
         return serve
+    # pause/resume/suspend load the flow-run helpers (and, when called, the client).
+    if name in ("pause_flow_run", "resume_flow_run", "suspend_flow_run"):
+        from legato import flow_runs
+
+        return getattr(flow_runs, name)
     raise AttributeError(f"module 'legato' has no attribute {name!r}")
 
 

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from legato.client import _deployment_arguments as args
 from legato.exceptions import ObjectNotFound
 
 if TYPE_CHECKING:
@@ -43,6 +42,8 @@ class DeploymentsMixin:
         def _read(self, query: Callable[[Connection], T], write: bool = False) -> T: ...
 
     def _deployment_id(self, deployment_id: Any) -> uuid.UUID:
+        from legato.client import _deployment_arguments as args
+
         target = args.id_or_none(deployment_id)
         if target is None:
             raise _not_found(deployment_id)
@@ -74,6 +75,8 @@ class DeploymentsMixin:
         Raises ObjectNotFound for an unknown flow or work pool, ParameterError
         for parameters that do not fit ``parameter_openapi_schema``.
         """
+        from legato.client import _deployment_arguments as args
+
         body = args.deployment_create(**_fields(locals()))
         from legato.orchestration import deployments
 
@@ -93,6 +96,7 @@ class DeploymentsMixin:
 
     def read_deployment_by_name(self, name: str) -> Deployment:
         """The deployment ``"flow-name/deployment-name"``; raises ObjectNotFound."""
+        from legato.client import _deployment_arguments as args
         from legato.client.schemas.objects import Deployment
         from legato.orchestration import deployments
 
@@ -119,6 +123,7 @@ class DeploymentsMixin:
         work_pool_name: str | None = None,
     ) -> list[Deployment]:
         """Deployments by name (``sort`` otherwise); ``flow_name``, ``work_pool_name``: exact."""
+        from legato.client import _deployment_arguments as args
         from legato.client.schemas.objects import Deployment
         from legato.orchestration import deployments
 
@@ -146,6 +151,7 @@ class DeploymentsMixin:
         work_pool_name: str | None = None,
     ) -> int:
         """How many deployments match."""
+        from legato.client import _deployment_arguments as args
         from legato.orchestration import deployments
 
         flows, chosen = args.deployment_filters(
@@ -159,6 +165,7 @@ class DeploymentsMixin:
         self, deployment_id: Any, deployment: DeploymentUpdate | Mapping[str, Any]
     ) -> None:
         """Change a deployment (unset fields keep theirs); raises ObjectNotFound."""
+        from legato.client import _deployment_arguments as args
         from legato.orchestration import deployments
 
         target = self._deployment_id(deployment_id)
@@ -195,6 +202,7 @@ class DeploymentsMixin:
         self, deployment_id: Any, schedules: Iterable[Any]
     ) -> list[DeploymentSchedule]:
         """Add schedules to a deployment; the new ones. Raises ObjectNotFound."""
+        from legato.client import _deployment_arguments as args
         from legato.client.schemas.objects import DeploymentSchedule
         from legato.orchestration import deployment_schedules
 
@@ -227,6 +235,7 @@ class DeploymentsMixin:
         schedule: Any = None,
     ) -> None:
         """Change a schedule's active flag and/or the schedule; raises ObjectNotFound."""
+        from legato.client import _deployment_arguments as args
         from legato.orchestration import deployment_schedules
 
         target = self._deployment_id(deployment_id)
@@ -242,6 +251,7 @@ class DeploymentsMixin:
 
     def delete_deployment_schedule(self, deployment_id: Any, schedule_id: Any) -> None:
         """Delete a schedule (and the runs it made not started); raises ObjectNotFound."""
+        from legato.client import _deployment_arguments as args
         from legato.orchestration import deployment_schedules
 
         target = self._deployment_id(deployment_id)
@@ -271,6 +281,7 @@ class DeploymentsMixin:
         The same ``idempotency_key`` twice gives the same run. Raises
         ObjectNotFound, and ParameterError for parameters that do not fit.
         """
+        from legato.client import _deployment_arguments as args
         from legato.client.schemas.objects import FlowRun
         from legato.orchestration import deployment_runs
 

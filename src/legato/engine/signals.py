@@ -17,14 +17,17 @@ engine can check whether a signal cancels one of them.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import threading
 import uuid
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from legato.exceptions import TerminationSignal
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["AsyncTermination", "active_flow_run_ids", "enter_flow_run", "exit_flow_run"]
 
@@ -87,6 +90,8 @@ class AsyncTermination:
             return
         if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, _on_sigterm):
             return
+        import asyncio  # only async flows get here; sync runs never load it
+
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         if task is None:

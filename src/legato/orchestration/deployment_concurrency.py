@@ -87,7 +87,11 @@ def mark_deployments_polled(
         conditions.append(deployments.c.work_pool_name == work_pool_name)
     if deployment_ids is not None:
         conditions.append(deployments.c.id.in_(list(deployment_ids)))
+    at = now() if at is None else at
+    # Workers poll every second: rewrite a mark only when it is a few seconds off.
+    last = deployments.c.last_polled
+    stale = sa.or_(last.is_(None), last < at - 5, last > at)
     result = connection.execute(
-        sa.update(deployments).where(*conditions).values(last_polled=now() if at is None else at)
+        sa.update(deployments).where(*conditions, stale).values(last_polled=at)
     )
     return int(result.rowcount)

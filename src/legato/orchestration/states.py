@@ -8,8 +8,9 @@ state row and updates the run (state columns and bookkeeping) together.
 Every transition is so a compare-and-set on the run's current state: two
 workers proposing PENDING for one SCHEDULED run get one ACCEPT and one
 ABORT (PENDING -> PENDING), never two ACCEPTs. A claim (SCHEDULED ->
-PENDING) of a run in a work queue is also refused (REJECT) while the queue
-or its pool is at its concurrency limit (``work_slots``).
+PENDING) is also refused (REJECT) while the run's work queue, its pool
+(``work_slots``) or its deployment (``deployment_concurrency``: ENQUEUE
+keeps it Scheduled, CANCEL_NEW ends it Cancelled) is at its concurrency limit.
 """
 
 from __future__ import annotations
@@ -81,10 +82,24 @@ def set_run_state(
     )
     if outcome.decision is rules.Decision.ACCEPT and _is_claim(kind, run, proposed, force):
         refusal = work_slots.claim_refusal(connection, run)
-        if refusal is not None:
-            outcome = rules.Outcome(rules.Decision.REJECT, reason=refusal)
+        if refusal is None:
+            return _claim_under_deployment_limit(connection, run, proposed, at, scheduled)
+        outcome = rules.Outcome(rules.Decision.REJECT, reason=refusal)
     if outcome.decision is not rules.Decision.ACCEPT:
         return StateChange(outcome, current_state(connection, kind, run))
+    return StateChange(outcome, _apply(connection, kind, run, proposed, at, scheduled))
+
+
+def _apply(
+    connection: Connection,
+    kind: RunKind,
+    run: Row,
+    proposed: StateCreate,
+    at: float,
+    scheduled: float | None,
+) -> Row:
+    """Append the accepted state and update the run's columns; the new state row."""
+    table, _ = _tables(kind)
     if run["state_timestamp"] is not None:
         at = max(at, to_seconds(run["state_timestamp"]) + 1e-6)  # history stays in order
     row = append_state(connection, kind, run["id"], proposed, at)
@@ -93,17 +108,39 @@ def set_run_state(
         **transition_values(run, proposed.type, at, scheduled),
     }
     connection.execute(sa.update(table).where(table.c.id == run["id"]).values(**values))
-    return StateChange(outcome, row)
+    return row
+
+
+def _claim_under_deployment_limit(
+    connection: Connection, run: Row, proposed: StateCreate, at: float, scheduled: float | None
+) -> StateChange:
+    """A claim that its deployment's concurrency limit may refuse (collision strategy).
+
+    ENQUEUE: REJECT, the run stays Scheduled for a later poll. CANCEL_NEW: the
+    run ends Cancelled at once, and the claim is REJECTed with that state.
+    """
+    from legato.orchestration.deployment_concurrency import deployment_slot_refusal
+
+    refusal = deployment_slot_refusal(connection, run)
+    if refusal is None:
+        accepted = rules.Outcome(rules.Decision.ACCEPT)
+        return StateChange(accepted, _apply(connection, "flow_run", run, proposed, at, scheduled))
+    rejected = rules.Outcome(rules.Decision.REJECT, reason=refusal.reason)
+    if refusal.collision_strategy != "CANCEL_NEW":
+        return StateChange(rejected, current_state(connection, "flow_run", run))
+    cancelled = StateCreate(
+        type=StateType.CANCELLED, message=f"{refusal.reason} Collision strategy CANCEL_NEW."
+    )
+    return StateChange(rejected, _apply(connection, "flow_run", run, cancelled, at, None))
 
 
 def _is_claim(kind: RunKind, run: Row, proposed: StateCreate, force: bool) -> bool:
-    """A worker claiming a scheduled flow run of a work queue (SCHEDULED -> PENDING)."""
+    """A worker or serve process claiming a scheduled flow run (SCHEDULED -> PENDING)."""
     return (
         not force
         and kind == "flow_run"
         and proposed.type is StateType.PENDING
         and run["state_type"] == StateType.SCHEDULED.value
-        and run.get("work_queue_id") is not None
     )
 
 

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from legato.orchestration import _runs, work_slots
+from legato.orchestration.deployment_concurrency import mark_deployments_polled
 from legato.orchestration.flow_runs import select_flow_runs
 from legato.orchestration.work_pools import mark_work_pool_ready, require_work_pool
 from legato.storage.dialect import bytewise
@@ -105,6 +106,7 @@ def get_scheduled_flow_runs(
     if pool["is_paused"]:
         return []
     mark_work_pool_ready(connection, pool["id"], at)
+    mark_deployments_polled(connection, work_pool_name=pool["name"], at=at)
     bounds = _Bounds(scheduled_before, scheduled_after, math.inf if limit is None else limit)
     return _take_runs(
         connection, pool, [queue for queue in queues if not queue["is_paused"]], bounds
