@@ -84,9 +84,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
 from _server_process import ServerProcess, running_server  # type: ignore[import-not-found]  # noqa: E402
 
-from legato.client.async_embedded import AsyncEmbeddedClient  # noqa: E402
-from legato.client.embedded import EmbeddedClient  # noqa: E402
-from legato.client.http import AsyncHttpClient, SyncHttpClient  # noqa: E402
+from client_kinds import KINDS, async_client_factory, sync_client  # type: ignore[import-not-found]  # noqa: E402
 
 # The servers' services run often, with a short grace: the scheduler and late-runs
 # tests wait (bounded) for what they do.
@@ -95,7 +93,6 @@ SERVICES_ENV = {
     "LEGATO_SERVER_SERVICES_LATE_RUNS_LOOP_SECONDS": "0.5",
     "LEGATO_SERVER_SERVICES_LATE_RUNS_GRACE_SECONDS": "1",
 }
-KINDS = ["embedded", "http", "http-postgresql"]
 
 
 @pytest.fixture(scope="session")
@@ -142,11 +139,8 @@ def _server_for(kind: str, request: pytest.FixtureRequest) -> ServerProcess:
 @pytest.fixture
 def client(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     """The embedded client (a SQLite file) and the HTTP client (on SQLite and on PostgreSQL)."""
-    if kind == "embedded":
-        made: Any = EmbeddedClient(tmp_path / "client" / "legato.db")
-    else:
-        made = SyncHttpClient(_server_for(kind, request).api_url)
-    with made:
+    path = tmp_path / "client" / "legato.db"
+    with sync_client(kind, path, lambda: _server_for(kind, request)) as made:
         yield made
 
 
@@ -155,11 +149,8 @@ def make_async_client(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Callable[[], Any]:
     """Makes the async twin of ``client`` (inside the test's event loop)."""
-    if kind == "embedded":
-        path = tmp_path / "client" / "legato.db"
-        return lambda: AsyncEmbeddedClient(path)
-    server = _server_for(kind, request)
-    return lambda: AsyncHttpClient(server.api_url)
+    path = tmp_path / "client" / "legato.db"
+    return async_client_factory(kind, path, lambda: _server_for(kind, request))
 
 
 @pytest.fixture

@@ -25,15 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
 from _server_process import ServerProcess, running_server  # type: ignore[import-not-found]
 
-from legato.client.async_embedded import AsyncEmbeddedClient
-from legato.client.embedded import EmbeddedClient
-from legato.client.http import AsyncHttpClient, SyncHttpClient
+from client_kinds import KINDS, async_client_factory, sync_client  # type: ignore[import-not-found]
 from legato.orchestration.store import Store
 
 db_url = pg.db_url
 pg_database_url = pg.pg_database_url
 
-CLIENT_KINDS = ["embedded", "http", "http-postgresql"]
+CLIENT_KINDS = KINDS
 
 
 @pytest.fixture
@@ -71,11 +69,8 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def client(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
-    if kind == "embedded":
-        made: Any = EmbeddedClient(tmp_path / "store" / "legato.db")
-    else:
-        made = SyncHttpClient(_server_for(kind, request).api_url)
-    with made:
+    path = tmp_path / "store" / "legato.db"
+    with sync_client(kind, path, lambda: _server_for(kind, request)) as made:
         yield made
 
 
@@ -84,11 +79,8 @@ def make_async_client(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Callable[[], Any]:
     """Makes the async twin of ``client`` (inside the test's event loop)."""
-    if kind == "embedded":
-        path = tmp_path / "store" / "legato.db"
-        return lambda: AsyncEmbeddedClient(path)
-    server = _server_for(kind, request)
-    return lambda: AsyncHttpClient(server.api_url)
+    path = tmp_path / "store" / "legato.db"
+    return async_client_factory(kind, path, lambda: _server_for(kind, request))
 
 
 @pytest.fixture
