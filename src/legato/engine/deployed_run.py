@@ -7,12 +7,14 @@ flow run and its deployment). It
 1. reads the flow run and its deployment (from the snapshot, else through the client);
 2. runs the deployment's pull steps (``legato.deployments.steps``);
 3. loads the deployment's entrypoint;
-4. runs the flow *as that flow run*: same id, name, tags, parameters
-   (validated against the flow's signature: a bad one fails the run with the
-   reason), with ``legato.runtime.deployment`` and the run's deployment id and
-   scheduled start time set.
+4. runs the flow *as that flow run* with
+   ``legato.engine.existing_runs.run_stored_flow_run`` (same id, name, tags,
+   parameters validated against the flow's signature, earlier attempts'
+   completed tasks replayed after a suspension; a run already Cancelling ends
+   Cancelled), with ``legato.runtime.deployment`` set.
 
-Exit code 0 when the run ends Completed, 1 otherwise (2: no flow run id).
+Exit code 0 when the run ends Completed or Suspended, 1 otherwise (2: no
+flow run id).
 A run that cannot be loaded (a pull step or the entrypoint fails) ends
 Crashed with the reason. SIGTERM while the run is Cancelling (the worker
 cancelling it) ends it Cancelled and runs its ``on_cancellation`` hooks;
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 import sys
 import uuid
@@ -31,15 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from legato.engine.flow_engine import FlowRunEngine
-
 if TYPE_CHECKING:
     from legato.flows import Flow
     from legato.states import State
 
 __all__ = ["DEPLOYED_RUN_ENV", "DeployedRun", "main", "payload_for", "run_deployed_flow"]
-
-logger = logging.getLogger("legato.flow_runs")
 
 FLOW_RUN_ID_ENV = "LEGATO__FLOW_RUN_ID"
 DEPLOYED_RUN_ENV = "LEGATO__DEPLOYED_RUN"
@@ -75,6 +72,17 @@ class DeployedRun:
     parent_task_run_id: uuid.UUID | None
     state_type: str | None
     deployment: DeploymentInfo | None
+    flow_version: str | None = None
+    created: float | None = None
+    start_time: float | None = None
+    total_run_time: float = 0.0
+    # The client's FlowRun when it was read here (not sent in the snapshot): its
+    # state and times are adopted as they are.
+    stored: Any = None
+
+    @property
+    def deployment_id(self) -> uuid.UUID | None:
+        return None if self.deployment is None else self.deployment.id
 
 
 # -- the snapshot ------------------------------------------------------------------
@@ -90,6 +98,14 @@ def _seconds(value: Any) -> float | None:
     if isinstance(value, dt.datetime):
         return value.timestamp()
     return dt.datetime.fromisoformat(str(value)).timestamp()
+
+
+def _total_seconds(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return float(value)
 
 
 def deployed_run_from(flow_run: Any, deployment: Any) -> DeployedRun:
@@ -119,6 +135,11 @@ def deployed_run_from(flow_run: Any, deployment: Any) -> DeployedRun:
         parent_task_run_id=flow_run.parent_task_run_id,
         state_type=None if state is None else str(state.type),
         deployment=info,
+        flow_version=getattr(flow_run, "flow_version", None),
+        created=_seconds(getattr(flow_run, "created", None)),
+        start_time=_seconds(getattr(flow_run, "start_time", None)),
+        total_run_time=_total_seconds(getattr(flow_run, "total_run_time", None)),
+        stored=flow_run,
     )
 
 
@@ -128,6 +149,7 @@ def payload_for(flow_run: Any, deployment: Any) -> str | None:
 
     run = deployed_run_from(flow_run, deployment)
     run.state_type = "PENDING"  # the worker passes it once it has claimed the run
+    run.stored = None
     payload = json.dumps(asdict(run), default=str, separators=(",", ":"))
     return payload if len(payload) <= _PAYLOAD_LIMIT else None
 
@@ -183,122 +205,15 @@ def _read_through(flow_run_id: uuid.UUID, client: Any) -> DeployedRun:
     return deployed_run_from(flow_run, deployment)
 
 
-# -- the engine --------------------------------------------------------------------
-
-
-class DeployedFlowRunEngine(FlowRunEngine):
-    """A ``FlowRunEngine`` that runs an existing flow run instead of creating one."""
-
-    def __init__(self, flow: Flow[..., Any], run: DeployedRun) -> None:
-        super().__init__(flow, dict(run.parameters))
-        record = self.flow_run
-        record.id = run.id
-        record._id_text = None
-        record.name = run.name
-        record.flow_id = run.flow_id
-        record.flow_name = run.flow_name or flow.name
-        record.tags = sorted(set(run.tags) | set(record.tags))
-        record.run_count = run.run_count
-        if run.expected_start_time is not None:
-            record._expected_start_time = run.expected_start_time
-        record.parent_flow_run_id = run.parent_flow_run_id
-        record.parent_task_run_id = run.parent_task_run_id
-        record.deployment_id = run.deployment.id if run.deployment is not None else None
-
-    def begin(self) -> None:
-        """Announce the run; it exists already (Pending, claimed by the worker)."""
-        self.log(
-            logging.INFO, "Beginning flow run %r for flow %r", self.flow_run.name, self.flow.name
-        )
-
-    def handle_crash(self, exc: BaseException) -> None:
-        """Cancelled when the run was being cancelled (the worker's SIGTERM); else Crashed."""
-        from legato.states import Cancelled
-
-        if _is_interruption(exc) and _is_cancelling(self.flow_run.id):
-            self.set_state(Cancelled(message="Flow run was cancelled."))
-            return
-        super().handle_crash(exc)
-
-
-def _is_interruption(exc: BaseException) -> bool:
-    import asyncio
-
-    from legato.exceptions import TerminationSignal
-
-    return isinstance(exc, TerminationSignal | asyncio.CancelledError | KeyboardInterrupt)
-
-
-def _is_cancelling(flow_run_id: uuid.UUID) -> bool:
-    from legato.client import get_client
-
-    try:
-        with get_client(sync_client=True) as client:
-            run = client.read_flow_run(flow_run_id)
-    except Exception as exc:
-        logger.warning("Could not read the state of flow run %s: %s", flow_run_id, exc)
-        return False
-    return run.state is not None and str(run.state.type) == "CANCELLING"
+# -- the run ---------------------------------------------------------------------
 
 
 def run_deployed_flow(flow: Flow[..., Any], run: DeployedRun) -> State:
-    """Run ``flow`` as the existing flow run ``run``; its final state."""
-    from legato.exceptions import ParameterError
+    """Run ``flow`` as the existing flow run ``run``; its final (or Suspended) state."""
+    from legato.engine.existing_runs import run_stored_flow_run
 
-    engine = DeployedFlowRunEngine(flow, run)
     _set_runtime(run)
-    try:
-        parameters = flow.binder.bind((), dict(run.parameters))
-        if flow.should_validate_parameters:
-            parameters = flow.validator.validate(parameters)
-        engine.flow_run.parameters = parameters
-    except ParameterError as exc:
-        engine.fail_before_start(exc)
-        return engine.flow_run.state
-    engine.begin()
-    return _run(engine)
-
-
-def _run(engine: DeployedFlowRunEngine) -> State:
-    from legato.engine.flow_engine import (
-        run_flow_async,
-        run_flow_async_generator,
-        run_flow_generator,
-        run_flow_sync,
-    )
-    from legato.engine.signature import ASYNC, ASYNC_GENERATOR, GENERATOR
-
-    kind = engine.flow._kind
-    if kind == ASYNC:
-        return _run_async(run_flow_async(engine))
-    if kind == ASYNC_GENERATOR:
-        return _run_async(_drain_async(run_flow_async_generator(engine), engine))
-    if kind == GENERATOR:
-        for _ in run_flow_generator(engine):
-            pass
-        return engine.flow_run.state
-    return run_flow_sync(engine)
-
-
-async def _drain_async(generator: Any, engine: DeployedFlowRunEngine) -> State:
-    async for _ in generator:
-        pass
-    return engine.flow_run.state
-
-
-def _run_async(coroutine: Any) -> State:
-    """Run an async flow; SIGTERM cancels it (so the engine records how it ended)."""
-    import asyncio
-    import signal
-
-    async def guarded() -> State:
-        task = asyncio.current_task()
-        if task is not None and hasattr(signal, "SIGTERM"):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-        state: State = await coroutine
-        return state
-
-    return asyncio.run(guarded())
+    return run_stored_flow_run(flow, run if run.stored is None else run.stored)
 
 
 def _set_runtime(run: DeployedRun) -> None:
@@ -323,6 +238,7 @@ def _load_flow(run: DeployedRun, client: _LazyClient) -> Flow[..., Any]:
     """Run the pull steps and load the entrypoint; errors name what failed."""
     from legato._entrypoints import load_flow_from_entrypoint
     from legato.deployments.steps import run_steps
+    from legato.engine.flow_engine import flow_id_for
     from legato.exceptions import EntrypointError
 
     deployment = run.deployment
@@ -340,7 +256,14 @@ def _load_flow(run: DeployedRun, client: _LazyClient) -> Flow[..., Any]:
         base_dir = Path.cwd()
     elif deployment.path and Path(deployment.path).is_dir():
         base_dir = Path(deployment.path)
-    return load_flow_from_entrypoint(deployment.entrypoint, base_dir)
+    flow = load_flow_from_entrypoint(deployment.entrypoint, base_dir)
+    if flow_id_for(flow.name) != run.flow_id:
+        raise EntrypointError(
+            f"Entrypoint {deployment.entrypoint!r} holds flow {flow.name!r}, but the run is a run "
+            f"of flow {run.flow_name!r}: point the deployment's entrypoint at that flow.",
+            deployment.entrypoint,
+        )
+    return flow
 
 
 def _variable_reader(client: _LazyClient) -> Any:
@@ -369,7 +292,12 @@ def _claim_if_scheduled(client: _LazyClient, run: DeployedRun) -> bool:
     from legato.states import Pending
 
     result = client.get().set_flow_run_state(run.id, Pending())
-    return bool(result.status == SetStateStatus.ACCEPT)
+    if result.status != SetStateStatus.ACCEPT:
+        return False
+    run.state_type = "PENDING"
+    if run.stored is not None and result.state is not None:
+        run.stored = run.stored.model_copy(update={"state": result.state})
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -405,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
         client.close()
     try:
         state = run_deployed_flow(flow, run)
+    except LegatoError as exc:  # the run is not waiting to start
+        print(f"Cannot run flow run {run.name!r} ({run.id}): {exc}", file=sys.stderr)
+        return 1
     except (TerminationSignal, KeyboardInterrupt):
         return 1
     except BaseException as exc:
@@ -413,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, asyncio.CancelledError):
             return 1
         raise
-    return 0 if state.is_completed() else 1
+    return 0 if state.is_completed() or state.is_paused() else 1
 
 
 if __name__ == "__main__":
