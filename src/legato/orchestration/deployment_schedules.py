@@ -109,8 +109,9 @@ def _rows(deployment_id: Any, creates: Iterable[DeploymentScheduleCreate]) -> li
                 "parameters": _json(create.parameters),
                 "slug": create.slug,
                 "max_scheduled_runs": create.max_scheduled_runs,
-                # Apart by a microsecond each, so that they read back in the order given.
-                "created": at + offset * 1e-6,
+                # A millisecond apart, so that they read back in the order given
+                # (a microsecond can round away in PostgreSQL's timestamps).
+                "created": at + offset * 1e-3,
                 "updated": at,
             }
         )
