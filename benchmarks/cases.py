@@ -19,6 +19,8 @@ the driver needs, given to the :func:`case` decorator. Adding a case::
 
 and, if it needs new user code, a flow in ``workloads.py``. ``kind=Kind.RATE``
 reports N operations done in ``Sample.seconds`` per second (higher is better);
+``rate_per_minute=True`` makes N of a rate case a count of operations (not
+seconds) and shows the rate per minute;
 ``metrics=(Metric(...),)`` adds a table row for a value of ``Sample.extra``
 (e.g. the server RSS of the server cases); ``database=Database.POSTGRESQL``
 has the driver give the child a new PostgreSQL database in
@@ -37,6 +39,7 @@ from __future__ import annotations
 import importlib
 import os
 import resource
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,9 +82,10 @@ class Target:
 
     ``min_ratio``: legato must also beat Prefect by this factor (the table's
     prefect/legato column, where higher always means legato is better).
+    ``limit=None``: only the ratio is a target.
     """
 
-    limit: float
+    limit: float | None
     unit: Literal["us/item", "ms", "MB", "/s"]
     at_n: int | None = None  # the N the target is specified at, if any
     min_ratio: float | None = None
@@ -91,19 +95,23 @@ class Target:
         return self.unit == "/s"
 
     def met(self, value: float) -> bool:
+        if self.limit is None:
+            return True
         return value >= self.limit if self.higher_is_better else value <= self.limit
 
     def describe(self) -> str:
-        if self.higher_is_better:
-            text = f">= {self.limit:,g}/s"
-        else:
-            unit = {"us/item": "µs", "ms": "ms", "MB": "MB"}[self.unit]
-            text = f"<= {self.limit:g} {unit}"
-        if self.at_n:
-            text += f" @N={self.at_n:,}"
+        parts = []
+        if self.limit is not None:
+            if self.higher_is_better:
+                parts.append(f">= {self.limit:,g}/s")
+            else:
+                unit = {"us/item": "µs", "ms": "ms", "MB": "MB"}[self.unit]
+                parts.append(f"<= {self.limit:g} {unit}")
+            if self.at_n:
+                parts[-1] += f" @N={self.at_n:,}"
         if self.min_ratio:
-            text += f", >= {self.min_ratio:g}x Prefect"
-        return text
+            parts.append(f">= {self.min_ratio:g}x Prefect")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,7 @@ class Metric:
 
     key: str  # in Sample.extra
     label: str  # the row is named "<case> <label>"
-    unit: Literal["MB"]
+    unit: Literal["MB", "ms"]
     target: Target | None = None  # legato's, in ``unit``
 
 
@@ -145,6 +153,7 @@ class Case:
     note: str = ""
     database: Database = Database.SQLITE
     metrics: tuple[Metric, ...] = ()  # extra rows from Sample.extra
+    rate_per_minute: bool = False  # a rate case whose N is a count, shown per minute
 
 
 REGISTRY: dict[str, Case] = {}
@@ -168,6 +177,7 @@ def case(
     note: str = "",
     database: Database = Database.SQLITE,
     metrics: tuple[Metric, ...] = (),
+    rate_per_minute: bool = False,
 ) -> Callable[[Measure], Measure]:
     """Register a measure function as a benchmark case (see the module docstring)."""
 
@@ -189,6 +199,7 @@ def case(
             note=note,
             database=database,
             metrics=metrics,
+            rate_per_minute=rate_per_minute,
         )
         return measure
 
@@ -675,3 +686,99 @@ case(
     timeout_s=300.0,
     note=_ROUND_TRIP_NOTE,
 )(lambda n: _concurrency_round_trips(n, through_server=True))
+
+
+# --------------------------------------------------------------------------- deployments and workers
+
+# Each of these starts, in its child, the engine's server, a process work pool, a
+# deployment of a flow file in a new project folder and a process worker polling every
+# second (``deployment_workloads.py``), then warms the worker up with two runs.
+
+_LATENCY_NOTE = (
+    "one run at a time: `run_deployment(id, timeout=0)`, then wait for the flow's first line "
+    "(it writes time.time() to a file: wall-clock time across processes) and for the run to end, "
+    "then a pause of 0-1 s (a seeded sequence, the same on both engines: the calls fall at every "
+    "phase of the worker's 1 s poll); N = runs measured after 2 warm-up runs. 'returned' = the "
+    "median; the p95 row = the 95th percentile. Prefect runs fewer (each takes ~5 s)."
+)
+_THROUGHPUT_NOTE = (
+    "N runs created at once with `run_deployment(id, timeout=0)` (scheduled now) for one "
+    "process worker started with `--limit 4` (at most 4 flow processes at once), after 2 "
+    "warm-up runs; the rate is N / (the last run's end_time in the database - the first run's "
+    "first line). Prefect runs fewer (each of its flow processes takes seconds of CPU)."
+)
+WORKER_LIMIT = 4
+_SCHEDULER_NOTE = (
+    "1,000 deployments over 50 flows, each with one hourly cron schedule (`M * * * *`, M = "
+    "0..59), created first in the case's SQLite database; then one pass of the engine's "
+    "scheduler service in the child's process, timed. Same work on both engines: 3 runs per "
+    "schedule, 3,000 runs. Prefect: `prefect.server.services.scheduler.schedule_deployments()` "
+    "with its defaults (min 3 runs, at least 1 h ahead: 3 runs of an hourly schedule); legato: "
+    "`SchedulerService.run_once()` with min_runs = max_runs = 3 (its default max is 100)."
+)
+RUNS_PER_SCHEDULE = 3
+
+
+def _deployment_start_latency(n: int) -> Sample:
+    import deployment_workloads as d
+
+    latencies, deployed = d.start_latencies(n)
+    extra = {
+        "p95_ms": d.p95(latencies) * 1e3,
+        "min_ms": min(latencies) * 1e3,
+        "max_ms": max(latencies) * 1e3,
+        "server_startup_s": deployed.server_startup_s,
+        "setup_s": deployed.setup_s,
+    }
+    return Sample(statistics.median(latencies), n, extra)
+
+
+case(
+    "deployment_start_latency",
+    "run_deployment(timeout=0) to the flow's first line, warm process worker polling every 1 s",
+    n=(50, 15),
+    kind=Kind.TOTAL,
+    target=Target(1_000, "ms", min_ratio=5),
+    timeout_s=600.0,
+    note=_LATENCY_NOTE,
+    metrics=(Metric("p95_ms", "p95", "ms"),),
+)(_deployment_start_latency)
+
+
+def _worker_runs_per_minute(n: int) -> Sample:
+    import deployment_workloads as d
+
+    seconds, deployed = d.runs_throughput(n, WORKER_LIMIT)
+    return Sample(seconds, n, {"server_startup_s": deployed.server_startup_s})
+
+
+case(
+    "worker_runs_per_minute",
+    "runs of a trivial flow one process worker (--limit 4) completes per minute, N queued at once",
+    n=(60, 20),
+    kind=Kind.RATE,
+    target=Target(None, "/s", min_ratio=5),
+    timeout_s=600.0,
+    note=_THROUGHPUT_NOTE,
+    rate_per_minute=True,
+)(_worker_runs_per_minute)
+
+
+def _scheduler_cron_deployments(n: int) -> Sample:
+    import deployment_workloads as d
+
+    seconds, created = d.scheduler_pass(n, RUNS_PER_SCHEDULE)
+    check(created == n * RUNS_PER_SCHEDULE, created)
+    return Sample(seconds, n, {"runs_created": float(created)})
+
+
+case(
+    "scheduler_1000_cron_deployments",
+    "one scheduler pass creating the runs of 1,000 cron deployments (3 runs each)",
+    n=(1_000, 1_000),
+    kind=Kind.TOTAL,
+    target=Target(None, "ms", min_ratio=5),
+    scalable=False,
+    timeout_s=600.0,
+    note=_SCHEDULER_NOTE,
+)(_scheduler_cron_deployments)

@@ -17,7 +17,9 @@ quotes its tail), then points this process's client at the server
 The server runs in the child's process group, so the driver's kill of that
 group on a timeout ends it too; normally :func:`stop_all` (called by
 ``child.py`` and at exit) stops it: SIGTERM, then SIGKILL for it and its
-descendants after a grace period.
+descendants after a grace period. :func:`start_helper` starts another
+long-lived process next to the server (the deployment cases' worker), which
+:func:`stop_all` stops the same way, before the server.
 
 Standard library only: this module runs in both engines' virtualenvs.
 """
@@ -128,6 +130,7 @@ class Server:
     log_path: Path
     startup_s: float = 0.0  # from the command's start to the first healthy answer
     database: str = "sqlite"
+    stop_grace_s: float = STOP_GRACE_S
     _family: dict[int, int] = field(default_factory=dict)  # pid -> start time
 
     def pids(self) -> list[int]:
@@ -140,8 +143,9 @@ class Server:
         """The sum of VmRSS over the server process and its descendants, in MB (MiB)."""
         return sum(rss_kib(pid) for pid in self.pids()) / 1024
 
-    def stop(self, grace: float = STOP_GRACE_S) -> None:
+    def stop(self, grace: float | None = None) -> None:
         """SIGTERM; after ``grace`` seconds SIGKILL the server and whatever it started."""
+        grace = self.stop_grace_s if grace is None else grace
         for pid in self.pids():
             stat = _stat(pid)
             if stat is not None:
@@ -252,8 +256,9 @@ def serve() -> Server:
     Call it before the engine is imported: both engines read their API URL
     from the environment when their settings load.
     """
-    if _running:
-        return _running[0]
+    for running in _running:
+        if running.url:  # the server, not a helper process
+            return running
     engine = os.environ["BENCH_ENGINE"]
     home = Path(os.environ[HOME_VARS[engine]])
     log_path = home.parent / f"{home.name.removesuffix('.home')}.server.log"
@@ -261,6 +266,40 @@ def serve() -> Server:
     _running.append(server)
     os.environ[API_URL_VARS[engine]] = server.url
     return server
+
+
+def start_helper(
+    command: list[str],
+    log_path: Path,
+    cwd: Path,
+    env: dict[str, str],
+    stop_grace_s: float = 10.0,
+) -> Server:
+    """Start a long-lived helper of this child's server (e.g. a worker), logging to ``log_path``.
+
+    It is stopped like the server (SIGTERM, then SIGKILL for it and its
+    descendants) by :func:`stop_all`, before the server.
+    """
+    with open(log_path, "ab") as log:
+        log.write(f"--- {' '.join(command)}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+        )
+    helper = Server(os.environ.get("BENCH_ENGINE", ""), "", proc, log_path)
+    helper.stop_grace_s = stop_grace_s
+    _running.append(helper)
+    return helper
+
+
+def tail(path: Path) -> str:
+    """The end of a helper's log, for an error message."""
+    return _tail(path)
 
 
 def stop_all() -> None:
