@@ -23,7 +23,6 @@ any other SIGTERM ends it Crashed.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -31,6 +30,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from legato.engine.existing_runs import stored_duration, stored_seconds
 
 if TYPE_CHECKING:
     from legato.flows import Flow
@@ -92,22 +93,6 @@ def _optional_uuid(value: Any) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(str(value))
 
 
-def _seconds(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.timestamp()
-    return dt.datetime.fromisoformat(str(value)).timestamp()
-
-
-def _total_seconds(value: Any) -> float:
-    if value is None:
-        return 0.0
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    return float(value)
-
-
 def deployed_run_from(flow_run: Any, deployment: Any) -> DeployedRun:
     """A ``DeployedRun`` from the client's ``FlowRun`` and ``DeploymentResponse`` (or None)."""
     state = getattr(flow_run, "state", None)
@@ -130,15 +115,15 @@ def deployed_run_from(flow_run: Any, deployment: Any) -> DeployedRun:
         parameters=dict(flow_run.parameters or {}),
         tags=list(flow_run.tags or []),
         run_count=flow_run.run_count or 0,
-        expected_start_time=_seconds(flow_run.expected_start_time),
+        expected_start_time=stored_seconds(flow_run.expected_start_time),
         parent_flow_run_id=getattr(flow_run, "parent_flow_run_id", None),
         parent_task_run_id=flow_run.parent_task_run_id,
         state_type=None if state is None else str(state.type),
         deployment=info,
         flow_version=getattr(flow_run, "flow_version", None),
-        created=_seconds(getattr(flow_run, "created", None)),
-        start_time=_seconds(getattr(flow_run, "start_time", None)),
-        total_run_time=_total_seconds(getattr(flow_run, "total_run_time", None)),
+        created=stored_seconds(getattr(flow_run, "created", None)),
+        start_time=stored_seconds(getattr(flow_run, "start_time", None)),
+        total_run_time=stored_duration(getattr(flow_run, "total_run_time", None)) or 0.0,
         stored=flow_run,
     )
 

@@ -21,6 +21,7 @@ state than SCHEDULED or PENDING is refused with InvalidStateTransition.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -142,11 +143,20 @@ def _check_stored(flow: Flow[..., Any], stored: Any) -> None:
     )
 
 
-def _seconds(moment: Any) -> float | None:
-    """A stored time (datetime, or already seconds) as seconds since the epoch."""
+def stored_seconds(moment: Any) -> float | None:
+    """A stored time (a datetime, ISO text, or already seconds) as seconds since the epoch."""
     if moment is None or isinstance(moment, int | float):
         return moment
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
     return float(moment.timestamp())
+
+
+def stored_duration(value: Any) -> float | None:
+    """A stored duration (a timedelta, or already seconds) in seconds."""
+    if value is None or isinstance(value, int | float):
+        return value
+    return float(value.total_seconds())
 
 
 def _adopt(engine: FlowRunEngine, stored: Any) -> None:
@@ -162,12 +172,12 @@ def _adopt(engine: FlowRunEngine, stored: Any) -> None:
     run.deployment_id = getattr(stored, "deployment_id", None)
     run.parent_flow_run_id = getattr(stored, "parent_flow_run_id", None)
     run.parent_task_run_id = getattr(stored, "parent_task_run_id", None)
-    run.created = _seconds(getattr(stored, "created", None)) or run.created
-    run._expected_start_time = _seconds(stored.expected_start_time) or run.created
-    run._start_time = _seconds(getattr(stored, "start_time", None))
-    total = getattr(stored, "total_run_time", None)
+    run.created = stored_seconds(getattr(stored, "created", None)) or run.created
+    run._expected_start_time = stored_seconds(stored.expected_start_time) or run.created
+    run._start_time = stored_seconds(getattr(stored, "start_time", None))
+    total = stored_duration(getattr(stored, "total_run_time", None))
     if total is not None:
-        run.total_run_time = total if isinstance(total, int | float) else total.total_seconds()
+        run.total_run_time = total
     state = getattr(stored, "state", None)
     if state is not None:
         run.state = state.to_state()
