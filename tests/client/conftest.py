@@ -9,9 +9,13 @@ than expecting an empty database.
 
 from __future__ import annotations
 
+import json
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +76,54 @@ def make_async_client(
 def flow_name() -> str:
     """A flow name no other test uses (the HTTP server's database is shared)."""
     return f"flow-{uuid.uuid4().hex[:12]}"
+
+
+# -- a scripted HTTP stub, for failures a real server cannot be made to give on cue ----
+
+
+class Stub:
+    """Answers each request with the next scripted (status, headers, body); counts them."""
+
+    def __init__(self) -> None:
+        self.script: list[tuple[int, dict[str, str], object]] = []
+        self.requests: list[tuple[str, str, float]] = []
+        self.headers: list[dict[str, str]] = []
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                stub.requests.append((self.command, self.path, time.monotonic()))
+                stub.headers.append(dict(self.headers.items()))
+                status, headers, body = stub.script.pop(0) if stub.script else (200, {}, True)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def stub() -> Iterator[tuple[Stub, str]]:
+    script = Stub()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), script.handler())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield script, f"http://127.0.0.1:{server.server_address[1]}/api"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -13,6 +13,7 @@ from legato.client import AsyncClient, Client, get_client
 from legato.client.async_embedded import AsyncEmbeddedClient
 from legato.client.embedded import EmbeddedClient
 from legato.client.http import AsyncHttpClient, SyncHttpClient
+from legato.client.records_sender import ServerRecordingClient
 from legato.engine import recorder
 from legato.settings import get_current_settings, temporary_settings
 from legato.testing.utilities import legato_test_harness, prefect_test_harness
@@ -51,7 +52,11 @@ def test_get_client_is_http_when_an_api_url_is_set(http_server):
 
 def test_the_recorder_follows_the_api_url(http_server, tmp_path):
     with temporary_settings({"LEGATO_API_URL": http_server.api_url}):
-        assert isinstance(recorder.get_recorder().client, SyncHttpClient)
+        client = recorder.get_recorder().client
+        assert isinstance(client, ServerRecordingClient)
+        assert client.api_url == http_server.api_url.rstrip("/")
+        assert client.api_healthcheck() is None  # other methods: the full HTTP client
+        assert isinstance(client.http_client, SyncHttpClient)
     assert isinstance(recorder.get_recorder().client, EmbeddedClient)
 
 

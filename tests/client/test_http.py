@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
-from legato.client import _operations as ops
+from legato.client import _records_wire
 from legato.client.errors import HttpError, RecordsRefused, ServerUnavailable
 from legato.client.http import AsyncHttpClient, SyncHttpClient
 from legato.exceptions import ObjectNotFound
@@ -25,52 +21,6 @@ from legato.storage.records import RecordBatch
 
 RUN_ID = "00000000-0000-4000-8000-000000000001"
 FLOW_RUN = {"id": RUN_ID, "name": "stub-run", "flow_id": RUN_ID}
-
-
-class Stub:
-    """Answers each request with the next scripted (status, headers, body); counts them."""
-
-    def __init__(self) -> None:
-        self.script: list[tuple[int, dict[str, str], object]] = []
-        self.requests: list[tuple[str, str, float]] = []
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
-                stub.requests.append((self.command, self.path, time.monotonic()))
-                status, headers, body = stub.script.pop(0) if stub.script else (200, {}, True)
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PATCH = do_DELETE = _answer
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
-
-
-@pytest.fixture
-def stub() -> Iterator[tuple[Stub, str]]:
-    script = Stub()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), script.handler())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield script, f"http://127.0.0.1:{server.server_address[1]}/api"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def fast_client(api_url: str, **options) -> SyncHttpClient:
@@ -188,7 +138,7 @@ def test_async_client_retries_too(stub):
 
 def test_a_large_batch_is_split_in_order(stub, monkeypatch):
     script, url = stub
-    monkeypatch.setattr(ops, "ROWS_PER_RECORDS_REQUEST", 3)
+    monkeypatch.setattr(_records_wire, "ROWS_PER_RECORDS_REQUEST", 3)
     batch = RecordBatch(
         flows=[(RUN_ID, "f")],
         logs=[

@@ -75,6 +75,14 @@ def client(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterato
 
 
 @pytest.fixture
+def second_client(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Another client of the same kind on the same store (another process's view, say)."""
+    path = tmp_path / "store" / "legato.db"
+    with sync_client(kind, path, lambda: _server_for(kind, request)) as made:
+        yield made
+
+
+@pytest.fixture
 def make_async_client(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Callable[[], Any]:

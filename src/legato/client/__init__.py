@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from legato.client.base import AsyncClient, Client, Row
-from legato.client.embedded import EmbeddedClient
 
 if TYPE_CHECKING:
     from legato.client.async_embedded import AsyncEmbeddedClient
+    from legato.client.embedded import EmbeddedClient
     from legato.client.http import AsyncHttpClient, SyncHttpClient
 
 __all__ = ["AsyncClient", "Client", "EmbeddedClient", "Row", "get_client"]
@@ -56,7 +56,18 @@ def get_client(
             api_url, auth_string=settings.api.auth_string, httpx_settings=httpx_settings
         )
     if sync_client:
+        from legato.client.embedded import EmbeddedClient
+
         return EmbeddedClient(settings.database_path)
     from legato.client.async_embedded import AsyncEmbeddedClient
 
     return AsyncEmbeddedClient(settings.database_path)
+
+
+def __getattr__(name: str) -> Any:
+    # EmbeddedClient loads on first use: a process that records to a server never needs it.
+    if name == "EmbeddedClient":
+        from legato.client.embedded import EmbeddedClient
+
+        return EmbeddedClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -33,6 +34,7 @@ __all__ = [
     "WORK_QUEUE_UPDATE_FIELDS",
     "WorkPoolsMixin",
     "heartbeat_interval",
+    "poll_wait",
     "require_pool_name",
     "work_queue_update",
 ]
@@ -61,6 +63,21 @@ def work_queue_update(fields: dict[str, Any]) -> Any:
 def heartbeat_interval(seconds: float | None) -> int | None:
     """A heartbeat interval as the whole seconds the store keeps (rounded up, at least 1)."""
     return None if seconds is None else max(1, math.ceil(seconds))
+
+
+MAX_POLL_WAIT_SECONDS = 25.0
+"""The longest a poll for scheduled runs may wait (under the HTTP clients' 30 s read timeout)."""
+_EMBEDDED_RECHECK_SECONDS = 0.1
+
+
+def poll_wait(wait_seconds: float) -> float:
+    """``wait_seconds`` of a poll for scheduled runs, checked: 0 to ``MAX_POLL_WAIT_SECONDS``."""
+    if not 0.0 <= wait_seconds <= MAX_POLL_WAIT_SECONDS:
+        raise ParameterError(
+            f"wait_seconds={wait_seconds} is out of range: a poll waits 0 to "
+            f"{MAX_POLL_WAIT_SECONDS:g} seconds for a run (poll again to wait longer)."
+        )
+    return float(wait_seconds)
 
 
 def require_pool_name(work_pool_name: str | None, what: str) -> str:
@@ -273,27 +290,37 @@ class WorkPoolsMixin:
         work_queue_names: Sequence[str] | None = None,
         scheduled_before: dt.datetime | None = None,
         limit: int | None = None,
+        wait_seconds: float = 0.0,
     ) -> list[WorkerFlowRunResponse]:
         """The Scheduled runs a worker of the pool may start now, in the order to start them.
 
         By queue priority, then expected start time, within the queues' and the
         pool's concurrency limits; nothing from a paused pool or queue. Claim
         each with ``set_flow_run_state(id, Pending())`` and start it only on ACCEPT.
+        With ``wait_seconds`` (legato; at most 25), when no run is ready, waits
+        up to that long for one (a long poll) before returning an empty list.
         """
         from legato.client.schemas.objects import FlowRun, WorkerFlowRunResponse
         from legato.orchestration import work_pool_runs
 
+        deadline = time.monotonic() + poll_wait(wait_seconds)
         names = None if work_queue_names is None else list(work_queue_names)
-        items = self._read(
-            lambda c: work_pool_runs.get_scheduled_flow_runs(
-                c,
-                work_pool_name,
-                work_queue_names=names,
-                scheduled_before=scheduled_before,
-                limit=limit,
-            ),
-            write=True,
-        )
+        while True:
+            items = self._read(
+                lambda c: work_pool_runs.get_scheduled_flow_runs(
+                    c,
+                    work_pool_name,
+                    work_queue_names=names,
+                    scheduled_before=scheduled_before,
+                    limit=limit,
+                ),
+                write=True,
+            )
+            remaining = deadline - time.monotonic()
+            if items or remaining <= 0:
+                break
+            # Other processes write this file: look again now and then.
+            time.sleep(min(remaining, _EMBEDDED_RECHECK_SECONDS))
         return [
             WorkerFlowRunResponse(
                 work_pool_id=item["work_pool_id"],

@@ -10,7 +10,6 @@ are those of ``EmbeddedClient``: both clients pass one contract suite.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pydantic import BaseModel
 
 from legato._types import UNSET, Unset
 from legato.client import _arguments as args
+from legato.client._records_wire import RECORDS_PATH, record_bodies
 from legato.client.errors import DataError, RecordsRefused
 from legato.client.schemas import filters as f
 from legato.client.schemas.actions import FlowRunUpdate, LogCreate, StateCreate
@@ -48,8 +48,6 @@ PAGE_SIZE = 200
 """Objects per read request (the server's most); larger ``limit``s read several pages."""
 LOGS_PER_REQUEST = 1000
 """Log lines per ``POST /logs/`` (the server's default ``LEGATO_SERVER_LOGS_MAX_BATCH_SIZE``)."""
-ROWS_PER_RECORDS_REQUEST = 50_000
-"""Rows per ``POST /records/batch`` (the server's most); larger batches are split in order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -529,41 +527,18 @@ def read_logs(
     )
 
 
-_BATCH_TABLES = ("flows", "flow_runs", "task_runs", "states", "logs")
-
-
 def record(session: Session, batch: RecordBatch) -> Operation[None]:
     """Send one recorder batch (split in order when it holds more rows than a request may)."""
-    for chunk in _record_chunks(batch):
-        body = json.dumps(chunk, separators=(",", ":")).encode()
+    for body in record_bodies(batch):
         try:
-            yield Request("POST", "/records/batch", content=body)
+            yield Request("POST", RECORDS_PATH, content=body)
         except (ParameterError, RecordsRefused) as exc:
             raise RecordsRefused(
                 f"The server refused a batch of run records: {exc}",
-                url="/records/batch",
+                url=RECORDS_PATH,
                 status_code=422,
                 detail=str(exc),
             ) from DataError(str(exc))
-
-
-def _record_chunks(batch: RecordBatch) -> Iterable[dict[str, list[Any]]]:
-    chunk: dict[str, list[Any]] = {}
-    size = 0
-    for table in _BATCH_TABLES:
-        rows = getattr(batch, table)
-        start = 0
-        while start < len(rows):
-            room = ROWS_PER_RECORDS_REQUEST - size
-            part = rows[start : start + room]
-            chunk.setdefault(table, []).extend(part)
-            size += len(part)
-            start += len(part)
-            if size >= ROWS_PER_RECORDS_REQUEST:
-                yield chunk
-                chunk, size = {}, 0
-    if size:
-        yield chunk
 
 
 # -- artifacts ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from legato.client._embedded_work_pools import (
     heartbeat_interval,
+    poll_wait,
     require_pool_name,
     work_queue_update,
 )
@@ -238,20 +239,26 @@ def get_scheduled_flow_runs_for_work_pool(
     work_queue_names: Sequence[str] | None = None,
     scheduled_before: dt.datetime | None = None,
     limit: int | None = None,
+    wait_seconds: float = 0.0,
 ) -> Operation[list[WorkerFlowRunResponse]]:
     """The Scheduled runs a worker of the pool may start now, in the order to start them.
 
     By queue priority, then expected start time, within the queues' and the
     pool's concurrency limits; nothing from a paused pool or queue. Claim
     each with ``set_flow_run_state(id, Pending())`` and start it only on ACCEPT.
+    With ``wait_seconds`` (legato; at most 25), when no run is ready, the
+    server waits up to that long for one (a long poll) before answering [].
     """
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
+    wait = poll_wait(wait_seconds)
     body: dict[str, Any] = {
         "work_queue_names": None if work_queue_names is None else list(work_queue_names),
         "scheduled_before": None if scheduled_before is None else scheduled_before.isoformat(),
         "limit": limit,
     }
+    if wait:
+        body["wait_seconds"] = wait
     # Polling marks the queues polled: a write, but sending it twice does no harm.
     response = yield Request(
         "POST", f"{_pool_path(work_pool_name)}/get_scheduled_flow_runs", json=body

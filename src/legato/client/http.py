@@ -20,9 +20,9 @@ Failures:
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import functools
 import json
-import random
+import ssl
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
@@ -35,6 +35,7 @@ from legato.client import _ops_concurrency as concurrency_ops
 from legato.client import _ops_deployments as deployment_ops
 from legato.client import _ops_flow_run_inputs as input_ops
 from legato.client import _ops_work_pools as work_pool_ops
+from legato.client._retry import RETRY_STATUSES, backoff_delay, unreachable_message
 from legato.client.errors import HttpError, ServerUnavailable
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, ParameterError
 
@@ -44,12 +45,23 @@ P = ParamSpec("P")
 T = TypeVar("T")
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-MAX_RETRY_AFTER_SECONDS = 60.0
 
 # Connections that failed before the request reached the server: always safe to retry.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@functools.cache
+def _ssl_context(https: bool) -> ssl.SSLContext:
+    """One TLS context per process, shared by every client (httpx makes one per client
+    otherwise, loading the CA bundle each time: ~40 ms).
+
+    A plain-http API URL gets a context with no CA certificates: it is never
+    used, and if it were (an https URL), verification would fail closed.
+    """
+    if https:
+        return httpx.create_ssl_context()
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class _Transport:
@@ -82,6 +94,7 @@ class _Transport:
         }
         if self.auth is not None:
             options["auth"] = self.auth
+        options["verify"] = _ssl_context(self.api_url.startswith("https:"))
         options.update(httpx_settings or {})
         return options
 
@@ -103,23 +116,14 @@ class _Transport:
 
     def delay(self, attempt: int, response: httpx.Response | None) -> float:
         """Seconds to wait before attempt ``attempt + 1``: Retry-After, else back-off with jitter."""
-        if response is not None:
-            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-            if retry_after is not None:
-                return min(retry_after, MAX_RETRY_AFTER_SECONDS)
-        base: float = min(self.backoff * 2 ** (attempt - 1), 10.0)
-        return base * (1.0 + self.jitter * random.random())
+        retry_after = None if response is None else response.headers.get("Retry-After")
+        return backoff_delay(attempt, self.backoff, self.jitter, retry_after)
 
     def should_retry(self, request: ops.Request, exc: httpx.TransportError) -> bool:
         return isinstance(exc, _NOT_SENT) or request.is_idempotent
 
     def unreachable(self, exc: httpx.TransportError) -> ServerUnavailable:
-        return ServerUnavailable(
-            f"Cannot reach the legato server at {self.api_url} ({type(exc).__name__}: {exc}). "
-            "Start one with `legato server start` (and set LEGATO_API_URL to the URL it prints), "
-            "or unset LEGATO_API_URL to use the embedded database.",
-            url=self.api_url,
-        )
+        return ServerUnavailable(unreachable_message(self.api_url, exc), url=self.api_url)
 
     def error(self, request: ops.Request, response: httpx.Response) -> Exception | None:
         """The error a response means, None for success."""
@@ -170,20 +174,6 @@ def _detail(response: httpx.Response) -> Any:
             )
         return detail
     return body
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 class _HttpClient(Generic[C]):

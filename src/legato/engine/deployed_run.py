@@ -222,7 +222,6 @@ def _set_runtime(run: DeployedRun) -> None:
 def _load_flow(run: DeployedRun, client: _LazyClient) -> Flow[..., Any]:
     """Run the pull steps and load the entrypoint; errors name what failed."""
     from legato._entrypoints import load_flow_from_entrypoint
-    from legato.deployments.steps import run_steps
     from legato.engine.flow_engine import flow_id_for
     from legato.exceptions import EntrypointError
 
@@ -235,6 +234,8 @@ def _load_flow(run: DeployedRun, client: _LazyClient) -> Flow[..., Any]:
         )
     base_dir = Path.cwd()
     if deployment.pull_steps:
+        from legato.deployments.steps import run_steps
+
         output = run_steps(deployment.pull_steps, read_variable=_variable_reader(client))
         if output.get("directory"):
             os.chdir(output["directory"])

@@ -20,7 +20,6 @@ state than SCHEDULED or PENDING is refused with InvalidStateTransition.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -95,6 +94,9 @@ def run_stored_flow_run(flow: Flow[..., Any], stored: Any) -> State:
 def _run(engine: FlowRunEngine) -> State:
     """Run the flow loop for the flow's kind (generators are drained)."""
     kind = engine.flow._kind
+    if kind in (ASYNC, ASYNC_GENERATOR):
+        import asyncio  # only async flows pay for it
+
     if kind == ASYNC:
         return asyncio.run(run_flow_async(engine))
     if kind == ASYNC_GENERATOR:

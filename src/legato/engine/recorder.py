@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from legato.storage.records import FlowRunRow, LogRow, RecordBatch, StateRow, TaskRunRow
 
@@ -402,11 +402,17 @@ def _remember(settings: Any, recorder: Recorder) -> None:
 
 
 def _open_client(settings: Any) -> Client:
-    """The HTTP client when ``api.url`` is set (httpx loads then), else the embedded one."""
-    if settings.api.url:
-        from legato.client.http import SyncHttpClient
+    """The server's client when ``api.url`` is set, else the embedded one.
 
-        return SyncHttpClient(settings.api.url, auth_string=settings.api.auth_string)
+    For a server, batches go through ``http.client`` and httpx loads only when
+    something other than a batch is asked (``legato.client.records_sender``).
+    """
+    if settings.api.url:
+        from legato.client.records_sender import ServerRecordingClient
+
+        return cast(
+            "Client", ServerRecordingClient(settings.api.url, auth_string=settings.api.auth_string)
+        )
     from legato.client.embedded import EmbeddedClient
 
     return EmbeddedClient(settings.database_path)

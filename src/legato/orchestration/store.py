@@ -20,11 +20,23 @@ from legato.exceptions import StorageError
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["Store"]
+__all__ = ["Store", "write_generation"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+_write_generation = 0
+
+
+def write_generation() -> int:
+    """How many writes this process's stores have committed: a change means "look again".
+
+    Long polls (a worker waiting for scheduled runs) compare it instead of
+    querying the database over and over.
+    """
+    return _write_generation
 
 
 class Store:
@@ -54,11 +66,19 @@ class Store:
         with self._errors("read"), reader.connect() as connection:
             return work(connection)
 
-    def write(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in one write transaction: committed if it returns, rolled back if not."""
+    def write(self, work: Callable[[Connection], T], *, quiet: bool = False) -> T:
+        """Run ``work`` in one write transaction: committed if it returns, rolled back if not.
+
+        A committed write advances ``write_generation()`` unless ``quiet``
+        (a worker's poll is a write, but it changes nothing another poll waits for).
+        """
+        global _write_generation
         _, writer = self._engines()
         with self._errors("write"), writer.begin() as connection:
-            return work(connection)
+            result = work(connection)
+        if not quiet:
+            _write_generation += 1
+        return result
 
     def close(self) -> None:
         """Dispose of the engines; idempotent."""

@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from legato.client._embedded_work_pools import MAX_POLL_WAIT_SECONDS
 from legato.exceptions import (
     ConfigurationError,
     InfrastructureNotAvailable,
@@ -143,6 +144,9 @@ class BaseWorker(abc.ABC):
             else cancellation_grace_seconds
         )
         self._backoff_max_seconds = settings.backoff_max_seconds
+        # A poll waits on the server for a run up to one polling interval (a long
+        # poll): a run created meanwhile starts at once instead of at the next poll.
+        self._poll_wait_seconds = min(self.polling_interval_seconds, MAX_POLL_WAIT_SECONDS)
         self._create_pool_if_not_found = create_pool_if_not_found
         self._base_job_template = dict(base_job_template) if base_job_template else None
         self._client: Any = None
@@ -285,12 +289,16 @@ class BaseWorker(abc.ABC):
                 if loop.time() >= next_heartbeat:
                     await self.sync_with_backend()
                     next_heartbeat = loop.time() + self.heartbeat_interval_seconds
-                await self.get_and_submit_flow_runs()
+                polled = loop.time()
+                submitted = await self.get_and_submit_flow_runs()
+                if submitted or loop.time() - polled >= 0.9 * self._poll_wait_seconds > 0:
+                    delay = 0.0  # the poll waited on the server already, or found work
                 await self.check_for_cancelled_flow_runs()
                 outage.succeeded()
             except Exception as exc:
                 delay = outage.failed(exc)
-            await self._sleep(delay)
+            if delay:
+                await self._sleep(delay)
 
     async def _run_once(self) -> None:
         outage = self._outage()
@@ -351,6 +359,7 @@ class BaseWorker(abc.ABC):
             work_queue_names=self.work_queues,
             scheduled_before=before,
             limit=free,
+            wait_seconds=self._poll_wait_seconds,
         )
         self._last_batch_full = free is not None and len(responses) >= free
         submitted = []
@@ -373,7 +382,14 @@ class BaseWorker(abc.ABC):
     async def _claim_and_run(self, flow_run: FlowRun) -> None:
         try:
             await self._wait_until_due(flow_run)
-            if not self._stopping and await self._claim(flow_run):
+            if self._stopping:
+                return
+            claimed = await self._claim(flow_run)
+            if self._wake is not None:
+                # The loop may be waiting for this claim: a poll before it would
+                # hand the same run out again; after it, the poll can wait for new ones.
+                self._wake.set()
+            if claimed:
                 await self._submit(flow_run)
         except asyncio.CancelledError:
             raise

@@ -10,6 +10,7 @@ without ``job_configuration``...).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import uuid
@@ -19,6 +20,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import Field
 from sqlalchemy.engine import Connection
 
+from legato.client._embedded_work_pools import MAX_POLL_WAIT_SECONDS
 from legato.client.schemas.actions import (
     WorkPoolCreate,
     WorkPoolUpdate,
@@ -35,9 +37,13 @@ from legato.client.schemas.objects import (
 )
 from legato.exceptions import ObjectNotFound
 from legato.orchestration import work_pool_runs, work_pools, work_queues, workers
+from legato.orchestration.store import Store, write_generation
 from legato.server.api._common import Body, Limit, Offset, StoreDependency, run_store_work
 
 router = APIRouter(prefix="/work_pools", tags=["Work pools"])
+
+RECHECK_SECONDS = 1.0
+WATCH_SECONDS = 0.02
 queues_router = APIRouter(prefix="/work_queues", tags=["Work queues"])
 
 Responses = dict[int | str, dict[str, Any]]
@@ -79,6 +85,12 @@ class ScheduledRunsBody(Body):
     scheduled_before: dt.datetime | None = None
     scheduled_after: dt.datetime | None = None
     limit: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    wait_seconds: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=MAX_POLL_WAIT_SECONDS,
+        description="legato: when no run is ready, wait up to this long for one (a long poll)",
+    )
 
 
 def _queue_not_found(pool_name: str, queue_name: str) -> ObjectNotFound:
@@ -139,19 +151,7 @@ async def get_scheduled_flow_runs(
     """The Scheduled runs a worker may start now: by queue priority, then expected start
     time, within the concurrency limits; nothing from a paused pool or queue."""
     body = body or ScheduledRunsBody()
-    items = await run_store_work(
-        store,
-        lambda: store.write(
-            lambda c: work_pool_runs.get_scheduled_flow_runs(
-                c,
-                name,
-                work_queue_names=body.work_queue_names,
-                scheduled_before=body.scheduled_before,
-                scheduled_after=body.scheduled_after,
-                limit=body.limit,
-            )
-        ),
-    )
+    items = await _scheduled_runs(store, name, body)
     responses = [
         WorkerFlowRunResponse(
             work_pool_id=item["work_pool_id"],
@@ -162,6 +162,39 @@ async def get_scheduled_flow_runs(
     ]
     # Serialized here: FastAPI would validate the models against themselves again.
     return Response(json.dumps(responses), media_type="application/json")
+
+
+async def _scheduled_runs(store: Store, name: str, body: ScheduledRunsBody) -> list[Any]:
+    """The pool's ready runs; with ``wait_seconds``, waits for some to be ready (a long poll).
+
+    While waiting it looks again as soon as this process commits a write (a run
+    created or rescheduled through this server, or by its scheduler), and at
+    least every ``RECHECK_SECONDS`` for writes by other processes.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + body.wait_seconds
+    while True:
+        generation = write_generation()
+        items = await run_store_work(
+            store,
+            lambda: store.write(
+                lambda c: work_pool_runs.get_scheduled_flow_runs(
+                    c,
+                    name,
+                    work_queue_names=body.work_queue_names,
+                    scheduled_before=body.scheduled_before,
+                    scheduled_after=body.scheduled_after,
+                    limit=body.limit,
+                ),
+                quiet=True,
+            ),
+        )
+        remaining = deadline - loop.time()
+        if items or remaining <= 0:
+            return items
+        until = loop.time() + min(remaining, RECHECK_SECONDS)
+        while write_generation() == generation and loop.time() < until:
+            await asyncio.sleep(WATCH_SECONDS)
 
 
 # -- workers ------------------------------------------------------------------------
