@@ -1,4 +1,10 @@
-"""legato.orchestration.concurrency_leases on SQLite and PostgreSQL: slots, leases, rates, races."""
+"""legato.orchestration.concurrency_leases on SQLite and PostgreSQL: slots, leases, rates, races.
+
+Every test also runs on SQLite with ``concurrency_leases_sqlite`` (the same
+acquire, renew, release and collection as plain ``sqlite3`` statements, on
+the transaction's own connection), which the embedded client and a server
+on SQLite use: both implementations must pass the same tests.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +25,53 @@ from hypothesis.stateful import (
 
 from legato.exceptions import LeaseExpired, ParameterError
 from legato.orchestration import concurrency_leases as leases
+from legato.orchestration import concurrency_leases_sqlite as sqlite_leases
 from legato.orchestration import concurrency_limits as limits
+from legato.storage import database, sqlite
 
 T0 = 1_800_000_000.0  # an injected "now" (POSIX seconds)
+
+
+_SQLALCHEMY_LEASES = leases
+
+
+class _OnDriverConnection:
+    """``concurrency_leases`` whose writes run through ``concurrency_leases_sqlite``
+    on the SQLAlchemy transaction's ``sqlite3`` connection (as the server does)."""
+
+    def __getattr__(self, name):
+        return getattr(_SQLALCHEMY_LEASES, name)
+
+    @staticmethod
+    def _raw(connection):
+        return connection.connection.driver_connection
+
+    def acquire(self, connection, *args, **kwargs):
+        return sqlite_leases.acquire(self._raw(connection), *args, **kwargs)
+
+    def renew_lease(self, connection, *args, **kwargs):
+        return sqlite_leases.renew_lease(self._raw(connection), *args, **kwargs)
+
+    def release_lease(self, connection, *args, **kwargs):
+        return sqlite_leases.release_lease(self._raw(connection), *args, **kwargs)
+
+    def collect_expired_leases(self, connection, *args, **kwargs):
+        return sqlite_leases.collect_expired_leases(self._raw(connection), *args, **kwargs)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "sqlite-sqlite3"])
+def db_url(request, tmp_path):
+    """A migrated, empty store; with ``sqlite-sqlite3``, the tests' ``leases`` calls run
+    through ``concurrency_leases_sqlite`` (on the transaction's ``sqlite3`` connection)."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_database_url"))
+    if request.param == "sqlite-sqlite3":
+        request.getfixturevalue("monkeypatch").setitem(
+            globals(), "leases", _OnDriverConnection()
+        )
+    path = tmp_path / "store" / "legato.db"
+    sqlite.open_database(path).close()
+    return database.sqlite_url(path)
 
 
 def make(write, name, limit, **options):

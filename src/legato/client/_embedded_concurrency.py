@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from legato.client import _concurrency_arguments as args
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlalchemy.engine import Connection
 
     from legato.client.schemas.concurrency import (
@@ -40,6 +42,8 @@ class EmbeddedConcurrencyMethods:
     if TYPE_CHECKING:
 
         def _read(self, query: Callable[[Connection], T], write: bool = False) -> T: ...
+
+        def _write_sqlite(self, work: Callable[[sqlite3.Connection], T]) -> T: ...
 
     # -- global limits --------------------------------------------------------
 
@@ -167,15 +171,15 @@ class EmbeddedConcurrencyMethods:
         ``holder`` (shown by ``legato concurrency-limit inspect``) to this process's pid and host.
         """
         from legato.client.schemas.concurrency import ConcurrencyAcquisition
-        from legato.orchestration import concurrency_leases as service
+        from legato.orchestration import concurrency_leases_sqlite as service
 
         seconds = args.lease_seconds(lease_duration_seconds)
         who = args.lease_holder(holder)
-        outcome = self._read(
+        wanted = args.names_list(names)
+        outcome = self._write_sqlite(
             lambda c: service.acquire(
-                c, args.names_list(names), slots, mode=mode, lease_seconds=seconds, holder=who
-            ),
-            write=True,
+                c, wanted, slots, mode=mode, lease_seconds=seconds, holder=who
+            )
         )
         return ConcurrencyAcquisition.model_validate(outcome, from_attributes=True)
 
@@ -183,16 +187,16 @@ class EmbeddedConcurrencyMethods:
         self, lease_id: uuid.UUID | str, lease_duration_seconds: float | None = None
     ) -> None:
         """Extend a lease from now; LeaseExpired if it expired or was released (slots lost)."""
-        from legato.orchestration import concurrency_leases as service
+        from legato.orchestration import concurrency_leases_sqlite as service
 
         seconds = args.lease_seconds(lease_duration_seconds)
-        self._read(lambda c: service.renew_lease(c, str(lease_id), seconds), write=True)
+        self._write_sqlite(lambda c: service.renew_lease(c, str(lease_id), seconds))
 
     def release_concurrency_slots_with_lease(self, lease_id: uuid.UUID | str) -> None:
         """Give a lease's slots back; a lease that expired or was released is no error."""
-        from legato.orchestration import concurrency_leases as service
+        from legato.orchestration import concurrency_leases_sqlite as service
 
-        self._read(lambda c: service.release_lease(c, str(lease_id)), write=True)
+        self._write_sqlite(lambda c: service.release_lease(c, str(lease_id)))
 
     def read_concurrency_leases(self, name: str | None = None) -> list[ConcurrencyLease]:
         """Unexpired leases, oldest first (of the limit ``name`` only, if given)."""

@@ -31,7 +31,7 @@ from legato.client.base import Row
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, StorageError
 from legato.storage import writes
 from legato.storage.records import RecordBatch
-from legato.storage.sqlite import open_database
+from legato.storage.sqlite import open_database, run_write
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -105,6 +105,10 @@ class EmbeddedClient(
                 raise StorageError(
                     f"Could not write to the legato database {str(self.database_path)!r}: {exc}"
                 ) from exc
+
+    def _write_sqlite(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` in one write transaction on this client's own ``sqlite3`` connection."""
+        return self._write(lambda connection: run_write(connection, work))
 
     def api_healthcheck(self) -> Exception | None:
         """None when the database answers, else the error (Prefect's contract)."""

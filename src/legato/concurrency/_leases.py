@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 RENEW_FRACTION = 1 / 3  # renew after this part of the lease has passed
 MIN_RETRY_SECONDS = 0.05
+IDLE_WAKE_SECONDS = 5.0
 
 
 @dataclass
@@ -114,9 +115,11 @@ class LeaseRenewer:
                 due = [(i, lease) for i, lease in self._leases.items() if lease.due <= now]
                 if due:
                     return due
+                # Idle, it still looks every IDLE_WAKE_SECONDS: a lease due later than
+                # that (a default one is due in 10 s) then needs no wake-up call at all.
                 wake = min((lease.due for lease in self._leases.values()), default=None)
-                self._wakes_at = wake
-                self._condition.wait(None if wake is None else max(0.0, wake - now))
+                self._wakes_at = now + IDLE_WAKE_SECONDS if wake is None else wake
+                self._condition.wait(max(0.0, self._wakes_at - now))
                 self._wakes_at = None
 
     def _renew(self, lease_id: Any, lease: _Lease) -> None:

@@ -47,15 +47,25 @@ from legato.storage.types import Timestamp
 
 __all__ = [
     "ACQUIRE_MODES",
+    "AGES_SAMPLED",
+    "COLLECT_AT_ONCE",
     "DEFAULT_LEASE_SECONDS",
     "MAX_LEASE_SECONDS",
     "Acquisition",
     "AcquireMode",
     "acquire",
+    "check_fits",
+    "check_holder",
+    "check_mode",
+    "check_names",
     "collect_expired_leases",
+    "first_full",
+    "needs_lease_ages",
     "read_leases",
     "release_lease",
     "renew_lease",
+    "retry_estimate",
+    "summaries",
     "validate_lease_seconds",
 ]
 
@@ -119,7 +129,7 @@ def validate_lease_seconds(value: Any) -> float:
     return float(value)
 
 
-def _check_names(names: Sequence[str] | str) -> list[str]:
+def check_names(names: Sequence[str] | str) -> list[str]:
     if isinstance(names, str):
         names = [names]
     if not names:
@@ -129,7 +139,7 @@ def _check_names(names: Sequence[str] | str) -> list[str]:
     return sorted({limits_service.validate_limit_name(name) for name in names})
 
 
-def _check_mode(mode: str) -> AcquireMode:
+def check_mode(mode: str) -> AcquireMode:
     if mode not in ACQUIRE_MODES:
         raise ParameterError(
             f"Unknown acquire mode {mode!r}. Choose 'concurrency' or 'rate_limit'."
@@ -137,7 +147,7 @@ def _check_mode(mode: str) -> AcquireMode:
     return "rate_limit" if mode == "rate_limit" else "concurrency"
 
 
-def _check_holder(holder: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def check_holder(holder: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if holder is None:
         return None
     if not isinstance(holder, Mapping) or not all(isinstance(key, str) for key in holder):
@@ -157,7 +167,7 @@ def _check_holder(holder: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return dict(holder)
 
 
-def _check_fits(rows: list[Row], slots: int, mode: AcquireMode) -> None:
+def check_fits(rows: list[Row], slots: int, mode: AcquireMode) -> None:
     """Refuse what could never be granted: more slots than a limit, a rate without decay."""
     for row in rows:
         if slots > row["limit"]:
@@ -267,22 +277,22 @@ def acquire(
     ``slots`` that is not an int >= 1 or exceeds a limit, ``rate_limit`` on a
     limit without slot decay, a bad lease duration or holder.
     """
-    wanted = _check_names(names)
+    wanted = check_names(names)
     limits_service.validate_limit(slots, "slot count (occupy)")
-    checked_mode = _check_mode(mode)
+    checked_mode = check_mode(mode)
     lease_seconds = validate_lease_seconds(lease_seconds)
-    holder = _check_holder(holder)
+    holder = check_holder(holder)
     rows = _lock_limits(connection, wanted)
     now = time.time() if now is None else now
     found = {row["name"] for row in rows}
     missing = [name for name in wanted if name not in found]
     applied = sorted((row for row in rows if row["active"]), key=lambda row: row["name"])
-    _check_fits(applied, slots, checked_mode)
+    check_fits(applied, slots, checked_mode)
     collect_expired_leases(connection, now)
     held = limits_service.lease_slots(connection, [row["id"] for row in rows], now)
     for row in rows:
         row["decayed_slots"] = limits_service.current_decayed_slots(row, now)
-    full = _first_full(applied, held, slots)
+    full = first_full(applied, held, slots)
     if full is not None:
         return _refuse(connection, rows, held, full, slots, missing, now)
     lease_id = None
@@ -292,10 +302,10 @@ def acquire(
         lease_id = _insert_lease(connection, applied, slots, now + lease_seconds, holder, now)
         for row in applied:
             held[row["id"]] += slots
-    return Acquisition(True, lease_id, _summaries(rows, held), missing)
+    return Acquisition(True, lease_id, summaries(rows, held), missing)
 
 
-def _first_full(rows: list[Row], held: dict[str, int], slots: int) -> Row | None:
+def first_full(rows: list[Row], held: dict[str, int], slots: int) -> Row | None:
     """The first limit (by name) without room for ``slots`` more, None if all have room."""
     for row in rows:
         if held[row["id"]] + row["decayed_slots"] + slots > row["limit"] + _EPSILON:
@@ -314,7 +324,7 @@ def _refuse(
 ) -> Acquisition:
     connection.execute(_DENY, {"limit_id": full["id"], "slots": slots})
     retry = _retry_after_seconds(connection, full, held[full["id"]], slots, now)
-    return Acquisition(False, None, _summaries(rows, held), missing, full["name"], retry)
+    return Acquisition(False, None, summaries(rows, held), missing, full["name"], retry)
 
 
 def _retry_after_seconds(
@@ -326,13 +336,24 @@ def _retry_after_seconds(
     their leases (the leases seen are half-way through, on average), so one
     slot comes free about every ``2 * mean age / limit`` seconds.
     """
+    if not needs_lease_ages(row, leased, slots):
+        return retry_estimate(row, leased, slots, [])
+    created = connection.execute(_LEASE_AGES, {"limit_id": row["id"], "now": now}).scalars()
+    return retry_estimate(row, leased, slots, [now - float(m.timestamp()) for m in created])
+
+
+def needs_lease_ages(row: Row, leased: int, slots: int) -> bool:
+    """Whether ``retry_estimate`` needs the ages of the limit's leases (it is not draining)."""
+    return not (float(row["slot_decay_per_second"]) > 0 and leased + slots <= int(row["limit"]))
+
+
+def retry_estimate(row: Row, leased: int, slots: int, ages: list[float]) -> float:
+    """Seconds until refused ``slots`` may fit: as a rate drains, else from its leases' ``ages``."""
     decay = float(row["slot_decay_per_second"])
     size = int(row["limit"])
-    if decay > 0 and leased + slots <= size:
+    if not needs_lease_ages(row, leased, slots):
         excess = leased + float(row["decayed_slots"]) + slots - size
         return max(MIN_RETRY_SECONDS, excess / decay)
-    created = connection.execute(_LEASE_AGES, {"limit_id": row["id"], "now": now}).scalars()
-    ages = [now - float(moment.timestamp()) for moment in created]
     if not ages:
         return UNKNOWN_RETRY_SECONDS
     estimate = 2 * sum(ages) / len(ages) / size
@@ -373,7 +394,7 @@ def _insert_lease(
     return lease_id
 
 
-def _summaries(rows: list[Row], held: dict[str, int]) -> list[Row]:
+def summaries(rows: list[Row], held: dict[str, int]) -> list[Row]:
     """The named limits as ``Acquisition.limits`` reports them, by name."""
     return [
         {
