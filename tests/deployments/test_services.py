@@ -13,6 +13,7 @@ import pytest
 from legato.orchestration.store import Store
 from legato.schedules import Interval
 from legato.server.services import (
+    ExpiredPausesService,
     LateRunsService,
     LoopService,
     SchedulerService,
@@ -138,8 +139,12 @@ def test_the_settings_choose_the_services(tmp_path):
     store = Store("sqlite:///" + str(tmp_path / "unused.db"))
     try:
         defaults = enabled_services(store, load_settings())
-        assert [type(service) for service in defaults] == [SchedulerService, LateRunsService]
-        scheduler, late = defaults
+        assert [type(service) for service in defaults] == [
+            SchedulerService,
+            LateRunsService,
+            ExpiredPausesService,
+        ]
+        scheduler, late, _ = defaults
         assert (scheduler.interval_seconds, scheduler.horizon, scheduler.min_runs) == (
             10.0,
             dt.timedelta(days=100),
@@ -149,6 +154,7 @@ def test_the_settings_choose_the_services(tmp_path):
         overrides = {
             "LEGATO_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
             "LEGATO_SERVER_SERVICES_LATE_RUNS_GRACE_SECONDS": "60",
+            "LEGATO_SERVER_SERVICES_EXPIRED_PAUSES_ENABLED": "false",
         }
         with temporary_settings(overrides) as settings:
             chosen = enabled_services(store, settings)

@@ -178,7 +178,8 @@ class Runner(ProcessWorker):
 
 
 class _LocalServices:
-    """The scheduler and late-runs passes for a Runner's deployments, when no server runs them."""
+    """The scheduler, late-runs and expired-pauses passes for a Runner's deployments, when no
+    server runs them."""
 
     def __init__(self, settings: Any, deployment_ids: Sequence[uuid.UUID]) -> None:
         from legato.orchestration.store import Store
@@ -187,9 +188,11 @@ class _LocalServices:
         self.deployment_ids = list(deployment_ids)
         self.scheduler = settings.server.services.scheduler
         self.late_runs = settings.server.services.late_runs
+        self.expired_pauses = settings.server.services.expired_pauses
         self.store: Store = Store(sqlite_url(settings.database_path), name="serve")
         self._next_schedule = 0.0
         self._next_late = 0.0
+        self._next_pauses = 0.0
 
     def tick(self) -> None:
         """Run each pass that is due (the first call runs both)."""
@@ -215,6 +218,16 @@ class _LocalServices:
                     connection, dt.datetime.now(dt.UTC), self.late_runs.grace_seconds
                 )
             )
+        if self.expired_pauses.enabled and now >= self._next_pauses:
+            from legato.orchestration import expired_pauses
+
+            self._next_pauses = now + self.expired_pauses.loop_seconds
+            if self.store.read(expired_pauses.has_paused_runs):
+                self.store.write(
+                    lambda connection: expired_pauses.fail_expired_pauses(
+                        connection, dt.datetime.now(dt.UTC)
+                    )
+                )
 
     def close(self) -> None:
         self.store.close()

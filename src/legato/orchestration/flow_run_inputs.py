@@ -39,6 +39,7 @@ __all__ = [
     "INPUT_KEY_PATTERN",
     "create_flow_run_input",
     "delete_flow_run_input",
+    "fail_expired_pause",
     "input_not_found",
     "read_flow_run_input",
     "resume_flow_run",
@@ -163,7 +164,7 @@ def resume_flow_run(
     )
     expired = _expiry(details)
     if expired is not None:
-        return _fail_expired(connection, run, expired)
+        return fail_expired_pause(connection, run, expired)
     _store_response(connection, run, details, run_input)
     target = (
         StateCreate(
@@ -187,7 +188,8 @@ def _expiry(details: StateDetails) -> dt.datetime | None:
     return timeout if timeout.timestamp() <= now() else None
 
 
-def _fail_expired(connection: Connection, run: Row, expired: dt.datetime) -> StateChange:
+def fail_expired_pause(connection: Connection, run: Row, expired: dt.datetime) -> StateChange:
+    """Fail ``run``, whose pause timed out at ``expired`` (a resume refused, or the service)."""
     message = (
         f"Flow run {run['name']!r} was paused until {expired:%Y-%m-%d %H:%M:%S} UTC and not "
         "resumed in time, so it cannot be resumed now; it is Failed. Start a new run, and give "

@@ -318,11 +318,25 @@ class LateRunsServiceSettings(Section):
     )
 
 
+class ExpiredPausesServiceSettings(Section):
+    """The expired-pauses service: paused runs whose pause timed out become Failed."""
+
+    enabled: bool = setting(default=True, doc="Run the expired-pauses service in the server.")
+    loop_seconds: float = setting(
+        default=5.0,
+        doc="Seconds between two passes of the expired-pauses service.",
+        check=greater_than(0),
+    )
+
+
 class ServerServicesSettings(Section):
     """The server's background services."""
 
     scheduler: SchedulerServiceSettings = section(default_factory=SchedulerServiceSettings)
     late_runs: LateRunsServiceSettings = section(default_factory=LateRunsServiceSettings)
+    expired_pauses: ExpiredPausesServiceSettings = section(
+        default_factory=ExpiredPausesServiceSettings
+    )
 
 
 class ServerSettings(Section):

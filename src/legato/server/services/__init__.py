@@ -2,18 +2,26 @@
 
 ``base.LoopService`` holds the loop, the back-off after a failure and the
 shutdown; ``scheduler`` creates the runs of deployment schedules ahead of
-time, ``late_runs`` marks scheduled runs that did not start in time Late.
+time, ``late_runs`` marks scheduled runs that did not start in time Late,
+``expired_pauses`` fails paused runs whose pause timed out.
 """
 
 from __future__ import annotations
 
 from legato.orchestration.store import Store
 from legato.server.services.base import LoopService
+from legato.server.services.expired_pauses import ExpiredPausesService
 from legato.server.services.late_runs import LateRunsService
 from legato.server.services.scheduler import SchedulerService
 from legato.settings import Settings
 
-__all__ = ["LateRunsService", "LoopService", "SchedulerService", "enabled_services"]
+__all__ = [
+    "ExpiredPausesService",
+    "LateRunsService",
+    "LoopService",
+    "SchedulerService",
+    "enabled_services",
+]
 
 
 def enabled_services(store: Store, settings: Settings) -> list[LoopService]:
@@ -24,4 +32,6 @@ def enabled_services(store: Store, settings: Settings) -> list[LoopService]:
         services.append(SchedulerService.from_settings(store, settings))
     if options.late_runs.enabled:
         services.append(LateRunsService.from_settings(store, settings))
+    if options.expired_pauses.enabled:
+        services.append(ExpiredPausesService.from_settings(store, settings))
     return services
