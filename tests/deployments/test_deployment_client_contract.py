@@ -185,6 +185,39 @@ def test_runs_of_a_deployment(client, flow_name):
         client.create_flow_run_from_deployment(deployment_id)
 
 
+def test_a_serve_poll_gives_the_due_runs_and_marks_the_deployments_ready(client, flow_name):
+    flow_id = client.create_flow_from_name(flow_name)
+    served = client.create_deployment(flow_id, "served")
+    also = client.create_deployment(flow_id, "also")
+    other = client.create_deployment(flow_id, "other")
+    now = dt.datetime.now(dt.UTC)
+
+    def at(deployment_id, seconds):
+        state = Scheduled(scheduled_time=now + dt.timedelta(seconds=seconds))
+        return client.create_flow_run_from_deployment(deployment_id, state=state).id
+
+    second, first = at(served, -5), at(also, -10)
+    at(served, 3600)  # due in an hour
+    at(other, -20)  # another deployment's
+    client.create_flow_run_from_deployment(served, state=Pending())  # not scheduled
+
+    found = client.get_scheduled_flow_runs_for_deployments(
+        [served, str(also)], scheduled_before=now
+    )
+
+    assert [run.id for run in found] == [first, second]
+    assert all(isinstance(run, FlowRun) for run in found)
+    assert len(client.get_scheduled_flow_runs_for_deployments([served], limit=1)) == 1
+    assert len(client.get_scheduled_flow_runs_for_deployments([served])) == 2  # no time bound
+    assert client.get_scheduled_flow_runs_for_deployments([]) == []
+    statuses = [client.read_deployment(d).status for d in (served, also, other)]
+    assert [str(getattr(s, "value", s)) for s in statuses] == ["READY", "READY", "NOT_READY"]
+    with pytest.raises(ParameterError, match="not a deployment id"):
+        client.get_scheduled_flow_runs_for_deployments(["nope"])
+    with pytest.raises(ParameterError, match="limit"):
+        client.get_scheduled_flow_runs_for_deployments([served], limit=-1)
+
+
 def test_bad_input_raises_the_same_errors(client, flow_name):
     flow_id = client.create_flow_from_name(flow_name)
 

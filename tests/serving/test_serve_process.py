@@ -38,7 +38,9 @@ def test_a_served_flow_runs_an_ad_hoc_run_to_completion(serve_process, store):
     served.wait_for_line("hello Ada", timeout=30)  # the flow's output is streamed by serve
     with get_client(sync_client=True) as client:
         logs = client.read_logs(flow_run_id=run.id)
+        deployment = client.read_deployment(run.deployment_id)
     assert any("hello Ada" in row["message"] for row in logs)
+    assert str(getattr(deployment.status, "value", deployment.status)) == "READY"  # it is polled
 
 
 def test_the_banner_names_the_flow_and_the_command(serve_process, store):

@@ -188,3 +188,27 @@ def id_or_none(value: Any) -> uuid.UUID | None:
         return as_uuid(value)
     except (ValueError, TypeError):
         return None
+
+
+def poll_limit(limit: int | None) -> int | None:
+    """``limit`` of a poll for scheduled runs: None (no limit) or an int >= 0."""
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ParameterError(f"limit={limit!r} must be a whole number >= 0 (or None: no limit).")
+    return limit
+
+
+def deployment_ids(values: Iterable[Any]) -> list[uuid.UUID]:
+    """Deployment ids given as UUIDs or their text; ParameterError naming a bad one."""
+    if isinstance(values, str | uuid.UUID):
+        values = [values]
+    ids = []
+    for value in values:
+        try:
+            ids.append(as_uuid(value))
+        except (ValueError, TypeError):
+            raise ParameterError(
+                f"deployment_ids holds {value!r}, which is not a deployment id (a UUID)."
+            ) from None
+    return ids

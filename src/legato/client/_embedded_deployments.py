@@ -8,6 +8,7 @@ transaction; the arguments are checked as the HTTP client checks them
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -160,6 +161,28 @@ class DeploymentsMixin:
         return self._read(
             lambda c: deployments.count_deployments(c, flow_filter=flows, deployment_filter=chosen)
         )
+
+    def get_scheduled_flow_runs_for_deployments(
+        self,
+        deployment_ids: Sequence[uuid.UUID | str],
+        scheduled_before: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[FlowRun]:
+        """The Scheduled runs of these deployments due by ``scheduled_before``, earliest first
+        (at most ``limit``); marks the deployments polled (READY), as a serve process's poll."""
+        from legato.client import _deployment_arguments as args
+        from legato.client.schemas.objects import FlowRun
+        from legato.orchestration.deployment_concurrency import (
+            get_scheduled_flow_runs_for_deployments,
+        )
+
+        ids = [str(value) for value in args.deployment_ids(deployment_ids)]
+        count = args.poll_limit(limit)
+        rows = self._read(
+            lambda c: get_scheduled_flow_runs_for_deployments(c, ids, scheduled_before, count),
+            write=True,
+        )
+        return [FlowRun.from_row(row) for row in rows]
 
     def update_deployment(
         self, deployment_id: Any, deployment: DeploymentUpdate | Mapping[str, Any]

@@ -6,6 +6,7 @@ the bodies are built and checked by ``_deployment_arguments`` on both.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "create_flow_run_from_deployment",
     "delete_deployment",
     "delete_deployment_schedule",
+    "get_scheduled_flow_runs_for_deployments",
     "pause_deployment",
     "read_deployment",
     "read_deployment_by_name",
@@ -112,6 +114,23 @@ def read_deployments(
     return (
         yield from _paged("/deployments/filter", body, limit, offset, Deployment.model_validate)
     )
+
+
+def get_scheduled_flow_runs_for_deployments(
+    session: Session,
+    deployment_ids: Sequence[uuid.UUID | str],
+    scheduled_before: dt.datetime | None = None,
+    limit: int | None = None,
+) -> Operation[list[FlowRun]]:
+    """The Scheduled runs of these deployments due by ``scheduled_before``, earliest first
+    (at most ``limit``); marks the deployments polled (READY), as a serve process's poll."""
+    body: dict[str, Any] = {
+        "deployment_ids": [str(value) for value in args.deployment_ids(deployment_ids)],
+        "scheduled_before": None if scheduled_before is None else scheduled_before.isoformat(),
+        "limit": args.poll_limit(limit),
+    }
+    response = yield Request("POST", "/deployments/get_scheduled_flow_runs", json=body)
+    return [FlowRun.model_validate(item) for item in response.json()]
 
 
 def count_deployments(

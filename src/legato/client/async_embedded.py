@@ -138,6 +138,9 @@ class AsyncEmbeddedClient:
     read_deployment_by_name = _threaded(EmbeddedClient.read_deployment_by_name)
     read_deployments = _threaded(EmbeddedClient.read_deployments)
     count_deployments = _threaded(EmbeddedClient.count_deployments)
+    get_scheduled_flow_runs_for_deployments = _threaded(
+        EmbeddedClient.get_scheduled_flow_runs_for_deployments
+    )
     update_deployment = _threaded(EmbeddedClient.update_deployment)
     delete_deployment = _threaded(EmbeddedClient.delete_deployment)
     pause_deployment = _threaded(EmbeddedClient.pause_deployment)

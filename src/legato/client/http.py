@@ -352,6 +352,9 @@ class SyncHttpClient(_HttpClient[httpx.Client]):
     read_deployment_by_name = _sync(deployment_ops.read_deployment_by_name)
     read_deployments = _sync(deployment_ops.read_deployments)
     count_deployments = _sync(deployment_ops.count_deployments)
+    get_scheduled_flow_runs_for_deployments = _sync(
+        deployment_ops.get_scheduled_flow_runs_for_deployments
+    )
     update_deployment = _sync(deployment_ops.update_deployment)
     delete_deployment = _sync(deployment_ops.delete_deployment)
     pause_deployment = _sync(deployment_ops.pause_deployment)
@@ -535,6 +538,9 @@ class AsyncHttpClient(_HttpClient[httpx.AsyncClient]):
     read_deployment_by_name = _async(deployment_ops.read_deployment_by_name)
     read_deployments = _async(deployment_ops.read_deployments)
     count_deployments = _async(deployment_ops.count_deployments)
+    get_scheduled_flow_runs_for_deployments = _async(
+        deployment_ops.get_scheduled_flow_runs_for_deployments
+    )
     update_deployment = _async(deployment_ops.update_deployment)
     delete_deployment = _async(deployment_ops.delete_deployment)
     pause_deployment = _async(deployment_ops.pause_deployment)

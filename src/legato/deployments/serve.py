@@ -149,26 +149,13 @@ class Runner(ProcessWorker):
             self.run_names.pop(flow_run.id, None)
 
     async def read_due_runs(self, limit: int | None) -> list[FlowRun]:
-        """Scheduled runs of the deployments due before now + prefetch, earliest first."""
-        from legato.client.schemas.filters import (
-            FlowRunFilter,
-            FlowRunFilterDeploymentId,
-            FlowRunFilterExpectedStartTime,
-            FlowRunFilterState,
-            FlowRunFilterStateType,
-        )
-        from legato.client.schemas.sorting import FlowRunSort
-        from legato.states import StateType
+        """Scheduled runs of the deployments due before now + prefetch, earliest first.
 
+        The poll marks the deployments polled, so they show READY while served.
+        """
         before = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.prefetch_seconds)
-        runs = await self._client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                deployment_id=FlowRunFilterDeploymentId(any_=self.deployment_ids),
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
-                expected_start_time=FlowRunFilterExpectedStartTime(before_=before),
-            ),
-            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
-            limit=limit,
+        runs = await self._client.get_scheduled_flow_runs_for_deployments(
+            self.deployment_ids, scheduled_before=before, limit=limit
         )
         return list(runs)
 

@@ -12,11 +12,13 @@ again later; the default) or ``CANCEL_NEW`` (end Cancelled). The claim
 
 ``mark_deployments_polled`` records that a worker or serve process polled
 for a deployment's runs (``last_polled``: the deployment is READY for a
-minute after).
+minute after); ``get_scheduled_flow_runs_for_deployments`` is a serve
+process's poll (the due Scheduled runs of its deployments, which it marks).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -25,10 +27,16 @@ from sqlalchemy.engine import Connection
 
 from legato.orchestration._runs import now
 from legato.states import StateType
-from legato.storage.queries._common import fetch_one
+from legato.storage.queries._common import Row, fetch_all, fetch_one
 from legato.storage.schema import deployments, flow_runs
 
-__all__ = ["ACTIVE_STATES", "SlotRefusal", "deployment_slot_refusal", "mark_deployments_polled"]
+__all__ = [
+    "ACTIVE_STATES",
+    "SlotRefusal",
+    "deployment_slot_refusal",
+    "get_scheduled_flow_runs_for_deployments",
+    "mark_deployments_polled",
+]
 
 ACTIVE_STATES = (StateType.PENDING.value, StateType.RUNNING.value, StateType.CANCELLING.value)
 """The states of a deployment's runs that hold one of its concurrency slots."""
@@ -95,3 +103,30 @@ def mark_deployments_polled(
         sa.update(deployments).where(*conditions, stale).values(last_polled=at)
     )
     return int(result.rowcount)
+
+
+def get_scheduled_flow_runs_for_deployments(
+    connection: Connection,
+    deployment_ids: Sequence[Any],
+    scheduled_before: dt.datetime | float | None = None,
+    limit: int | None = None,
+) -> list[Row]:
+    """The Scheduled runs of these deployments due by ``scheduled_before``, earliest first
+    (at most ``limit``); the deployments are marked polled (READY)."""
+    from legato.orchestration.flow_runs import select_flow_runs
+
+    ids = [str(value) for value in deployment_ids]
+    if not ids:
+        return []
+    mark_deployments_polled(connection, deployment_ids=ids)
+    c = flow_runs.c
+    conditions = [c.deployment_id.in_(ids), c.state_type == StateType.SCHEDULED.value]
+    if scheduled_before is not None:
+        conditions.append(c.expected_start_time <= scheduled_before)
+    statement = (
+        select_flow_runs()
+        .where(*conditions)
+        .order_by(c.expected_start_time.asc().nulls_last(), c.id)
+        .limit(limit)
+    )
+    return fetch_all(connection, statement)

@@ -3,9 +3,11 @@ resume, create flow runs, and each deployment's schedules."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Response, status
+from pydantic import Field
 
 from legato.client.schemas.actions import (
     DeploymentCreate,
@@ -17,7 +19,12 @@ from legato.client.schemas.actions import (
 from legato.client.schemas.filters import DeploymentFilter, DeploymentSort, FlowFilter
 from legato.client.schemas.objects import Deployment, DeploymentSchedule, FlowRun
 from legato.exceptions import ObjectNotFound
-from legato.orchestration import deployment_runs, deployment_schedules, deployments
+from legato.orchestration import (
+    deployment_concurrency,
+    deployment_runs,
+    deployment_schedules,
+    deployments,
+)
 from legato.server.api._common import Body, Limit, Offset, StoreDependency, not_found
 
 router = APIRouter(prefix="/deployments", tags=["Deployments"])
@@ -85,6 +92,27 @@ def read_deployments(
         )
     )
     return [Deployment.from_row(row) for row in rows]
+
+
+class ScheduledRunsOfDeploymentsBody(Body):
+    deployment_ids: list[uuid.UUID]
+    scheduled_before: dt.datetime | None = None
+    limit: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+
+@router.post("/get_scheduled_flow_runs")
+def get_scheduled_flow_runs(
+    body: ScheduledRunsOfDeploymentsBody, store: StoreDependency
+) -> list[FlowRun]:
+    """The Scheduled runs of these deployments due by ``scheduled_before``, earliest first;
+    marks the deployments polled (READY): a serve process's poll."""
+    ids = [str(value) for value in body.deployment_ids]
+    rows = store.write(
+        lambda c: deployment_concurrency.get_scheduled_flow_runs_for_deployments(
+            c, ids, body.scheduled_before, body.limit
+        )
+    )
+    return [FlowRun.from_row(row) for row in rows]
 
 
 @router.post("/count")
