@@ -12,9 +12,31 @@ the embedded client raises, with the server's detail as the message.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from legato.exceptions import LegatoError, ServerUnavailable
 
-__all__ = ["DataError", "HttpError", "RecordsRefused", "ServerUnavailable"]
+__all__ = ["DataError", "HttpError", "RecordsRefused", "ServerUnavailable", "error_detail"]
+
+
+def error_detail(body: bytes, reason: str) -> Any:
+    """What an error answer says: its JSON ``detail`` (FastAPI's validation errors as
+    ``field: reason`` pairs), else its body, else the status's ``reason`` phrase."""
+    try:
+        parsed = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return body[:500].decode(errors="replace") or reason
+    if isinstance(parsed, dict) and "detail" in parsed:
+        detail = parsed["detail"]
+        if isinstance(detail, list):
+            return "; ".join(
+                f"{'.'.join(str(part) for part in item.get('loc', ()))}: {item.get('msg')}"
+                for item in detail
+                if isinstance(item, dict)
+            )
+        return detail
+    return parsed
 
 
 class HttpError(LegatoError):

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import ssl
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -36,7 +35,7 @@ from legato.client import _ops_deployments as deployment_ops
 from legato.client import _ops_flow_run_inputs as input_ops
 from legato.client import _ops_work_pools as work_pool_ops
 from legato.client._retry import RETRY_STATUSES, backoff_delay, unreachable_message
-from legato.client.errors import HttpError, ServerUnavailable
+from legato.client.errors import HttpError, ServerUnavailable, error_detail
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, ParameterError
 
 __all__ = ["AsyncHttpClient", "SyncHttpClient"]
@@ -160,20 +159,7 @@ class _Transport:
 
 
 def _detail(response: httpx.Response) -> Any:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return response.text[:500] or response.reason_phrase
-    if isinstance(body, dict) and "detail" in body:
-        detail = body["detail"]
-        if isinstance(detail, list):  # FastAPI's validation errors: field and reason
-            return "; ".join(
-                f"{'.'.join(str(part) for part in item.get('loc', ()))}: {item.get('msg')}"
-                for item in detail
-                if isinstance(item, dict)
-            )
-        return detail
-    return body
+    return error_detail(response.content, response.reason_phrase)
 
 
 class _HttpClient(Generic[C]):

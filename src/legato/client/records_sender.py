@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import json
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,13 @@ from urllib.parse import urlsplit
 
 from legato.client._records_wire import RECORDS_PATH, record_bodies
 from legato.client._retry import RETRY_STATUSES, backoff_delay, unreachable_message
-from legato.client.errors import DataError, HttpError, RecordsRefused, ServerUnavailable
+from legato.client.errors import (
+    DataError,
+    HttpError,
+    RecordsRefused,
+    ServerUnavailable,
+    error_detail,
+)
 from legato.exceptions import ParameterError
 from legato.storage.records import RecordBatch
 
@@ -146,7 +151,7 @@ class HttpRecordsSender:
 
     def _error(self, status: int, reason: str, payload: bytes) -> HttpError:
         url = self.api_url + RECORDS_PATH
-        detail = _detail(payload, reason)
+        detail = error_detail(payload, reason)
         where = f"POST {url}"
         if status in _REFUSED:
             refused = RecordsRefused(
@@ -166,23 +171,6 @@ class HttpRecordsSender:
             )
             return HttpError(f"{where} needs authentication (401). {hint}", url, status, detail)
         return HttpError(f"{where} failed with {status} {reason}: {detail}", url, status, detail)
-
-
-def _detail(payload: bytes, reason: str) -> Any:
-    try:
-        body = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return payload[:500].decode(errors="replace") or reason
-    if isinstance(body, dict) and "detail" in body:
-        detail = body["detail"]
-        if isinstance(detail, list):  # FastAPI's validation errors: field and reason
-            return "; ".join(
-                f"{'.'.join(str(part) for part in item.get('loc', ()))}: {item.get('msg')}"
-                for item in detail
-                if isinstance(item, dict)
-            )
-        return detail
-    return body
 
 
 class ServerRecordingClient:

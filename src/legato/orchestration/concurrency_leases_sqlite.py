@@ -89,7 +89,7 @@ def acquire(
     collect_expired_leases(connection, now)
     held = _lease_slots(connection, [row["id"] for row in rows], now)
     for row in rows:
-        row["decayed_slots"] = _drained(row, now)
+        row["decayed_slots"] = limits_service.current_decayed_slots(row, now)
     full = rules.first_full(applied, held, slots)
     if full is not None:
         connection.execute(_DENY, (slots, full["id"]))
@@ -142,16 +142,6 @@ def _lease_slots(
         for limit_id, slots in cursor:
             held[limit_id] = int(slots)
     return held
-
-
-def _drained(row: Row, now: float) -> float:
-    """``concurrency_limits.current_decayed_slots`` for a row whose times are POSIX seconds."""
-    decay = float(row["slot_decay_per_second"])
-    stored = float(row["decayed_slots"])
-    if decay <= 0 or stored <= 0:
-        return max(0.0, stored)
-    elapsed = max(0.0, now - float(row["decay_updated"]))
-    return max(0.0, stored - elapsed * decay)
 
 
 def _retry_after_seconds(

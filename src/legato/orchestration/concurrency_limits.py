@@ -223,7 +223,9 @@ def current_decayed_slots(row: Row, now: float) -> float:
     stored = float(row["decayed_slots"])
     if decay <= 0 or stored <= 0:
         return max(0.0, stored)
-    elapsed = max(0.0, now - float(row["decay_updated"].timestamp()))
+    updated = row["decay_updated"]  # a datetime, or POSIX seconds from plain sqlite3
+    since = updated if isinstance(updated, int | float) else updated.timestamp()
+    elapsed = max(0.0, now - float(since))
     return max(0.0, stored - elapsed * decay)
 
 
