@@ -66,9 +66,7 @@ def db_url(request, tmp_path):
     if request.param == "postgresql":
         return str(request.getfixturevalue("pg_database_url"))
     if request.param == "sqlite-sqlite3":
-        request.getfixturevalue("monkeypatch").setitem(
-            globals(), "leases", _OnDriverConnection()
-        )
+        request.getfixturevalue("monkeypatch").setitem(globals(), "leases", _OnDriverConnection())
     path = tmp_path / "store" / "legato.db"
     sqlite.open_database(path).close()
     return database.sqlite_url(path)
