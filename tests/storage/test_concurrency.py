@@ -108,3 +108,35 @@ def test_writers_sharing_a_flow_and_runs_neither_deadlock_nor_lose_rows(db_url):
                 }
     finally:
         engine.dispose()
+
+
+def test_opening_a_new_file_while_another_connection_writes_it_waits_for_wal(tmp_path):
+    """Switching a file to WAL fails at once while another connection writes (SQLite does
+    not wait for it); ``connect`` looks again and retries until the writer is done."""
+    import sqlite3
+    import threading
+
+    from legato.storage import sqlite
+
+    path = tmp_path / "fresh.db"
+    writer = sqlite3.connect(path, isolation_level=None)  # journal_mode=delete, as new files are
+    writer.execute("CREATE TABLE t (x INTEGER)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (1)")
+    opened: list[object] = []
+
+    def open_it() -> None:
+        try:
+            connection = sqlite.connect(path)
+            opened.append(connection.execute("PRAGMA journal_mode").fetchone()[0])
+            connection.close()
+        except Exception as exc:  # reported below
+            opened.append(exc)
+
+    thread = threading.Thread(target=open_it)
+    thread.start()
+    time.sleep(0.3)  # the other connection keeps writing for a while
+    writer.execute("COMMIT")
+    writer.close()
+    thread.join(timeout=60)
+    assert opened == ["wal"]

@@ -133,15 +133,37 @@ def _configure(connection: sqlite3.Connection) -> None:
     # WAL is a property of the file, set once: asking first avoids the switch,
     # which can fail at once with "database is locked" (no busy wait) while
     # another connection writes.
-    (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
-    if mode != "wal":
-        (mode,) = connection.execute("PRAGMA journal_mode=WAL").fetchone()
+    mode = _switch_to_wal(connection)
     if mode != "wal":
         logger.warning(
             "SQLite refused WAL mode (journal_mode=%s); concurrent writers will wait longer", mode
         )
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _switch_to_wal(connection: sqlite3.Connection) -> str:
+    """The file's journal mode, switched to WAL if it is not yet.
+
+    The switch fails at once (SQLite's busy handler is not used for it) while
+    another connection writes; that happens when several processes open a new
+    file together, and the other one usually switches it first. So: look again
+    and retry with back-off, for up to the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    delay = 0.005
+    while True:
+        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+        if mode == "wal":
+            return str(mode)
+        try:
+            (mode,) = connection.execute("PRAGMA journal_mode=WAL").fetchone()
+            return str(mode)
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
 
 
 def open_database(path: Path) -> sqlite3.Connection:
