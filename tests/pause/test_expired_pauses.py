@@ -28,7 +28,7 @@ def _state(client, run_id):
     return client.read_flow_run(run_id).state
 
 
-def test_one_pass_fails_only_the_pauses_that_timed_out(legato_home):
+def test_suspensions_fail_at_their_timeout_and_pauses_after_the_grace(legato_home):
     path = legato_home / "legato.db"
     with EmbeddedClient(path) as client:
         later = NOW + dt.timedelta(minutes=10)
@@ -40,10 +40,15 @@ def test_one_pass_fails_only_the_pauses_that_timed_out(legato_home):
         clock = [NOW]
         store = Store(sqlite_url(path))
         try:
-            service = ExpiredPausesService(store, loop_seconds=5, clock=lambda: clock[0])
+            service = ExpiredPausesService(
+                store, loop_seconds=5, grace_seconds=30, clock=lambda: clock[0]
+            )
             assert asyncio.run(service.run_once()) == 0
             clock[0] = later + dt.timedelta(seconds=1)
-            assert asyncio.run(service.run_once()) == 2
+            assert asyncio.run(service.run_once()) == 1  # the suspended one: no process left
+            assert _state(client, blocking).type.value == "PAUSED"  # its process fails it
+            clock[0] = later + dt.timedelta(seconds=31)
+            assert asyncio.run(service.run_once()) == 1  # its process did not: it died
             assert asyncio.run(service.run_once()) == 0
         finally:
             store.close()
@@ -60,9 +65,9 @@ def test_the_service_is_on_by_default(tmp_path):
         services = enabled_services(store, load_settings())
     finally:
         store.close()
-    assert [
-        service.interval_seconds for service in services if service.name == "expired-pauses"
-    ] == [5.0]
+    [service] = [service for service in services if service.name == "expired-pauses"]
+    assert isinstance(service, ExpiredPausesService)
+    assert (service.interval_seconds, service.grace_seconds) == (5.0, 60.0)
 
 
 def test_a_server_fails_a_suspended_run_whose_pause_timed_out(pause_server):

@@ -212,7 +212,7 @@ class _LocalServices:
             if self.store.read(expired_pauses.has_paused_runs):
                 self.store.write(
                     lambda connection: expired_pauses.fail_expired_pauses(
-                        connection, dt.datetime.now(dt.UTC)
+                        connection, dt.datetime.now(dt.UTC), self.expired_pauses.grace_seconds
                     )
                 )
 

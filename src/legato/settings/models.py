@@ -327,6 +327,12 @@ class ExpiredPausesServiceSettings(Section):
         doc="Seconds between two passes of the expired-pauses service.",
         check=greater_than(0),
     )
+    grace_seconds: float = setting(
+        default=60.0,
+        doc="Seconds after its timeout before a run paused in a process (not suspended) is "
+        "failed by the service: until then its own process fails it.",
+        check=at_least(0),
+    )
 
 
 class ServerServicesSettings(Section):

@@ -24,21 +24,28 @@ logger = logging.getLogger(__name__)
 
 
 class ExpiredPausesService(LoopService):
-    """Paused (and suspended) runs past their ``pause_timeout`` become Failed."""
+    """Suspended runs past their ``pause_timeout`` become Failed; runs paused in a process,
+    ``grace_seconds`` later (their process fails them itself if it still runs)."""
 
     name = "expired-pauses"
 
     def __init__(
-        self, store: Store, *, loop_seconds: float, clock: Callable[[], dt.datetime] = utc_now
+        self,
+        store: Store,
+        *,
+        loop_seconds: float,
+        grace_seconds: float = expired_pauses.DEFAULT_GRACE_SECONDS,
+        clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
         super().__init__(loop_seconds)
         self.store = store
+        self.grace_seconds = grace_seconds
         self.clock = clock
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings) -> ExpiredPausesService:
         options = settings.server.services.expired_pauses
-        return cls(store, loop_seconds=options.loop_seconds)
+        return cls(store, loop_seconds=options.loop_seconds, grace_seconds=options.grace_seconds)
 
     async def run_once(self) -> int:
         """One pass; how many runs were failed."""
@@ -47,7 +54,9 @@ class ExpiredPausesService(LoopService):
         now = self.clock()
         failed = await asyncio.to_thread(
             self.store.write,
-            lambda connection: expired_pauses.fail_expired_pauses(connection, now),
+            lambda connection: expired_pauses.fail_expired_pauses(
+                connection, now, self.grace_seconds
+            ),
         )
         if failed:
             logger.info("Failed %d flow run(s) whose pause timed out", failed)
