@@ -34,7 +34,13 @@ from legato.client import _ops_concurrency as concurrency_ops
 from legato.client import _ops_deployments as deployment_ops
 from legato.client import _ops_flow_run_inputs as input_ops
 from legato.client import _ops_work_pools as work_pool_ops
-from legato.client._retry import RETRY_STATUSES, backoff_delay, unreachable_message
+from legato.client._http_policy import (
+    RETRY_STATUSES,
+    backoff_delay,
+    basic_auth,
+    unauthorized_message,
+    unreachable_message,
+)
 from legato.client.errors import HttpError, ServerUnavailable, error_detail
 from legato.exceptions import ObjectAlreadyExists, ObjectNotFound, ParameterError
 
@@ -75,11 +81,7 @@ class _Transport:
         retry_jitter_factor: float,
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self.auth = None if not auth_string else tuple(auth_string.split(":", 1))
-        if self.auth is not None and len(self.auth) != 2:
-            raise ParameterError(
-                "LEGATO_API_AUTH_STRING must look like 'user:password' (with a colon)."
-            )
+        self.auth = basic_auth(auth_string)
         self.max_retries = max(0, max_retries)
         self.backoff = retry_backoff_seconds
         self.jitter = retry_jitter_factor
@@ -138,14 +140,8 @@ class _Transport:
         if status == 422:
             return ParameterError(f"The server refused the request ({where}): {detail}")
         if status == 401:
-            hint = (
-                "Set LEGATO_API_AUTH_STRING='user:password' to the server's "
-                "LEGATO_SERVER_API_AUTH_STRING."
-                if self.auth is None
-                else "Check LEGATO_API_AUTH_STRING: the server refused these credentials."
-            )
             return HttpError(
-                f"{where} needs authentication (401). {hint}",
+                unauthorized_message(where, self.auth is not None),
                 str(response.request.url),
                 status,
                 detail,

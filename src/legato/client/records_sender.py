@@ -9,7 +9,7 @@ together) unless it reads something. ``ServerRecordingClient`` is what the
 recorder holds: ``record`` goes through the sender, and every other client
 method through a ``SyncHttpClient`` opened on first use.
 
-The sender follows the HTTP client's policy (``legato.client._retry``): 429,
+The sender follows the HTTP client's policy (``legato.client._http_policy``): 429,
 502, 503 and 504 answers and failed connections are retried with back-off
 (a batch is idempotent, so resending one is safe), a server that cannot be
 reached raises ``ServerUnavailable``, and a batch the server refuses as data
@@ -26,8 +26,14 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from legato.client._http_policy import (
+    RETRY_STATUSES,
+    backoff_delay,
+    basic_auth,
+    unauthorized_message,
+    unreachable_message,
+)
 from legato.client._records_wire import RECORDS_PATH, record_bodies
-from legato.client._retry import RETRY_STATUSES, backoff_delay, unreachable_message
 from legato.client.errors import (
     DataError,
     HttpError,
@@ -72,14 +78,11 @@ class HttpRecordsSender:
         self._port = parts.port
         self._path = parts.path.rstrip("/") + RECORDS_PATH
         self._headers = {"Content-Type": "application/json", "User-Agent": "legato-client"}
-        if auth_string:
-            if ":" not in auth_string:
-                raise ParameterError(
-                    "LEGATO_API_AUTH_STRING must look like 'user:password' (with a colon)."
-                )
-            token = base64.b64encode(auth_string.encode()).decode()
+        credentials = basic_auth(auth_string)
+        if credentials is not None:
+            token = base64.b64encode(":".join(credentials).encode()).decode()
             self._headers["Authorization"] = f"Basic {token}"
-        self._has_auth = bool(auth_string)
+        self._has_auth = credentials is not None
         self._max_retries = max(0, max_retries)
         self._backoff = retry_backoff_seconds
         self._jitter = retry_jitter_factor
@@ -163,13 +166,7 @@ class HttpRecordsSender:
             refused.__cause__ = DataError(str(detail))
             return refused
         if status == 401:
-            hint = (
-                "Check LEGATO_API_AUTH_STRING: the server refused these credentials."
-                if self._has_auth
-                else "Set LEGATO_API_AUTH_STRING='user:password' to the server's "
-                "LEGATO_SERVER_API_AUTH_STRING."
-            )
-            return HttpError(f"{where} needs authentication (401). {hint}", url, status, detail)
+            return HttpError(unauthorized_message(where, self._has_auth), url, status, detail)
         return HttpError(f"{where} failed with {status} {reason}: {detail}", url, status, detail)
 
 

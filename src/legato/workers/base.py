@@ -39,6 +39,7 @@ from legato.exceptions import (
     ObjectNotFound,
 )
 from legato.workers._connection import Outage
+from legato.workers._stopping import unless_set
 from legato.workers.configuration import (
     BaseJobConfiguration,
     base_job_template_for,
@@ -354,15 +355,15 @@ class BaseWorker(abc.ABC):
         if self._stopping or (free is not None and free <= 0):
             return []
         before = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.prefetch_seconds)
-        responses = await self._unless_stopped(
-            self._client.get_scheduled_flow_runs_for_work_pool(
-                work_pool_name=self.work_pool_name,
-                work_queue_names=self.work_queues,
-                scheduled_before=before,
-                limit=free,
-                wait_seconds=self._poll_wait_seconds,
-            )
+        # A poll may wait a whole polling interval on the server: stop() does not wait for it.
+        poll = self._client.get_scheduled_flow_runs_for_work_pool(
+            work_pool_name=self.work_pool_name,
+            work_queue_names=self.work_queues,
+            scheduled_before=before,
+            limit=free,
+            wait_seconds=self._poll_wait_seconds,
         )
+        responses = await (poll if self._stopped is None else unless_set(poll, self._stopped))
         if responses is None:
             return []
         self._last_batch_full = free is not None and len(responses) >= free
@@ -377,24 +378,6 @@ class BaseWorker(abc.ABC):
             self._spawn(self._claim_and_run(flow_run))
             submitted.append(flow_run)
         return submitted
-
-    async def _unless_stopped(self, call: Any) -> Any:
-        """``await call``, or None as soon as ``stop()`` is called (a poll may wait for a
-        whole polling interval: stopping does not wait for it)."""
-        if self._stopped is None:
-            return await call
-        answer = asyncio.ensure_future(call)
-        stopped = asyncio.ensure_future(self._stopped.wait())
-        try:
-            await asyncio.wait({answer, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopped.cancel()
-        if not answer.done():
-            answer.cancel()
-            # Nobody awaits it any more: retrieve its outcome so none is reported as lost.
-            answer.add_done_callback(lambda done: done.cancelled() or done.exception())
-            return None
-        return answer.result()
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

@@ -1,4 +1,4 @@
-"""The HTTP clients' retry policy, shared by ``legato.client.http`` and the records sender.
+"""What the HTTP clients and the records sender share: retries, credentials, messages.
 
 Standard library only: the flow process's records sender imports it without httpx.
 """
@@ -9,11 +9,15 @@ import email.utils
 import random
 import time
 
+from legato.exceptions import ParameterError
+
 __all__ = [
     "MAX_RETRY_AFTER_SECONDS",
     "RETRY_STATUSES",
     "backoff_delay",
+    "basic_auth",
     "retry_after_seconds",
+    "unauthorized_message",
     "unreachable_message",
 ]
 
@@ -53,3 +57,26 @@ def unreachable_message(api_url: str, exc: BaseException) -> str:
         "Start one with `legato server start` (and set LEGATO_API_URL to the URL it prints), "
         "or unset LEGATO_API_URL to use the embedded database."
     )
+
+
+def basic_auth(auth_string: str | None) -> tuple[str, str] | None:
+    """``LEGATO_API_AUTH_STRING`` as a (user, password) pair; None when unset."""
+    if not auth_string:
+        return None
+    user, colon, password = auth_string.partition(":")
+    if not colon:
+        raise ParameterError(
+            "LEGATO_API_AUTH_STRING must look like 'user:password' (with a colon)."
+        )
+    return user, password
+
+
+def unauthorized_message(where: str, has_auth: bool) -> str:
+    """What a 401 answer to ``where`` (method and URL) means, and what to set."""
+    hint = (
+        "Check LEGATO_API_AUTH_STRING: the server refused these credentials."
+        if has_auth
+        else "Set LEGATO_API_AUTH_STRING='user:password' to the server's "
+        "LEGATO_SERVER_API_AUTH_STRING."
+    )
+    return f"{where} needs authentication (401). {hint}"
